@@ -1,0 +1,49 @@
+/**
+ * AIMemo's SQLite tables, as Drizzle definitions.
+ *
+ * This file is the `schema:` input of drizzle-kit for `migrations/sqlite` and is
+ * exported as `aimemo/drizzle/sqlite`, so an app can query or join `memories`.
+ * Apps running their own `drizzle-kit push` must keep these tables out of it:
+ * `tablesFilter: ['!memories', '!memories_fts*']` (see README).
+ */
+import { sql } from 'drizzle-orm';
+import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+
+/** A JSON value, as stored in `metadata`. */
+export type Json = string | number | boolean | null | Json[] | { [k: string]: Json };
+
+/**
+ * One row per memory.
+ *
+ * `rid` is an explicit `INTEGER PRIMARY KEY` (the rowid alias) because it is the
+ * FTS5 `content_rowid`: implicit rowids may be renumbered by `VACUUM`
+ * (https://sqlite.org/lang_vacuum.html), which would desynchronise the index.
+ * The public identity is `(namespace, id)`.
+ */
+export const memories = sqliteTable(
+  'memories',
+  {
+    rid: integer('rid').primaryKey(),
+    namespace: text('namespace').notNull(),
+    id: text('id').notNull(),
+    content: text('content').notNull(),
+    metadata: text('metadata', { mode: 'json' }).$type<Record<string, Json>>().notNull().default(sql`'{}'`),
+    tags: text('tags', { mode: 'json' }).$type<string[]>().notNull().default(sql`'[]'`),
+    timestamp: integer('timestamp', { mode: 'timestamp_ms' }).notNull(),
+  },
+  (t) => [
+    uniqueIndex('memories_ns_id_uq').on(t.namespace, t.id),
+    index('memories_ns_ts_idx').on(t.namespace, t.timestamp),
+  ],
+);
+
+/**
+ * The FTS5 external-content table over `memories.content` (tokenizer
+ * `porter unicode61 remove_diacritics 0`), kept in sync by the triggers below.
+ * Created by the custom migration `0001_fts5-index`: drizzle-kit cannot
+ * declare virtual tables or triggers (drizzle-orm #2046).
+ */
+export const MEMORIES_FTS = 'memories_fts';
+
+/** The triggers that keep {@link MEMORIES_FTS} in sync; created by `0001_fts5-index`. */
+export const MEMORIES_FTS_TRIGGERS = ['memories_fts_ai', 'memories_fts_ad', 'memories_fts_au'] as const;

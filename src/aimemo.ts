@@ -1,0 +1,119 @@
+/**
+ * The facade most apps use: one namespace, add and search, and prompt-ready context.
+ */
+import { parseQuery } from './search/query';
+import { SQLiteStore } from './store/sqlite/sqlite-store';
+import type { Json, Memory, MemoryStore, SearchOptions, SearchResult } from './types';
+import { validateLimit, validateNamespace, validateQuery } from './validate';
+
+/** Options of {@link AIMemo}. */
+export interface AIMemoOptions {
+  /**
+   * Where memories live.
+   * @defaultValue `new SQLiteStore(process.env.AIMEMO_DB_PATH ?? './aimemo.db')`
+   */
+  store?: MemoryStore;
+  /** The namespace every call uses (one user, one agent, one session). @defaultValue `'default'` */
+  namespace?: string;
+}
+
+/** Options of {@link AIMemo.add}. */
+export interface AddOptions {
+  metadata?: Record<string, Json>;
+  tags?: string[];
+  id?: string;
+  timestamp?: Date;
+}
+
+/** Options of {@link AIMemo.getContext}. */
+export interface ContextOptions {
+  /** Most memories to include. @defaultValue 5 */
+  limit?: number;
+  /** Most characters to return; memories that do not fit whole are left out. @defaultValue 2000 */
+  maxChars?: number;
+}
+
+/**
+ * Memory for one agent or user, with sensible defaults.
+ *
+ * @example
+ * const memo = new AIMemo();                       // ./aimemo.db, created and migrated on first use
+ * await memo.add('User is building a FastAPI project', { tags: ['project'] });
+ * await memo.search('fastapi');                    // ranked, limit 5
+ * await memo.getContext('How do I add authentication?');
+ * await memo.close();
+ */
+export class AIMemo {
+  /** The store behind this facade. */
+  readonly store: MemoryStore;
+  /** The namespace every call uses. */
+  readonly namespace: string;
+
+  constructor(options: AIMemoOptions = {}) {
+    this.namespace = validateNamespace(options.namespace, 'options.namespace');
+    this.store = options.store ?? new SQLiteStore(process.env.AIMEMO_DB_PATH || './aimemo.db');
+  }
+
+  /** Saves a memory in this namespace. @throws ValidationError for bad input (nothing is written). */
+  add(content: string, options: AddOptions = {}): Promise<Memory> {
+    return this.store.save({ ...(options ?? {}), content, namespace: this.namespace });
+  }
+
+  /** Full-text search in this namespace; see SPEC.md for the syntax. */
+  search(query: string, options: Omit<SearchOptions, 'namespace'> = {}): Promise<SearchResult[]> {
+    return this.store.search(query, { ...(options ?? {}), namespace: this.namespace });
+  }
+
+  /** One memory by id, or null. */
+  get(id: string): Promise<Memory | null> {
+    return this.store.get(id, this.namespace);
+  }
+
+  /** Deletes one memory; true when it existed. */
+  delete(id: string): Promise<boolean> {
+    return this.store.delete(id, this.namespace);
+  }
+
+  /** Newest first. */
+  list(options: { limit?: number; offset?: number; tags?: string[] } = {}): Promise<Memory[]> {
+    return this.store.list({ ...(options ?? {}), namespace: this.namespace });
+  }
+
+  /**
+   * The memories most relevant to what a user typed (natural language,
+   * punctuation and all), as a block for an LLM prompt: best match first, one
+   * per line, each with its date. Searches in mode `'any'`; `''` when nothing
+   * matches.
+   *
+   * @example
+   * await memo.getContext('How do I add authentication?');
+   * // "Relevant memories:\n- [2026-11-02] User is building a FastAPI project\n…"
+   */
+  async getContext(query: string, options: ContextOptions = {}): Promise<string> {
+    validateQuery(query);
+    const limit = validateLimit(options?.limit, 'options.limit', 5)!;
+    const maxChars = validateLimit(options?.maxChars, 'options.maxChars', 2000)!;
+    if (!parseQuery(query, 'any')) return '';
+    const hits = await this.search(query, { limit, mode: 'any' });
+    const header = 'Relevant memories:';
+    const lines: string[] = [];
+    let used = header.length;
+    for (const hit of hits) {
+      const line = `- [${hit.timestamp.toISOString().slice(0, 10)}] ${hit.content.replace(/\s+/g, ' ').trim()}`;
+      if (used + 1 + line.length > maxChars) continue;
+      lines.push(line);
+      used += 1 + line.length;
+    }
+    return lines.length ? [header, ...lines].join('\n') : '';
+  }
+
+  /** Removes every memory of this namespace (or of `namespace`); returns how many. */
+  clear(namespace?: string): Promise<number> {
+    return this.store.clear(namespace ?? this.namespace);
+  }
+
+  /** Closes the store. */
+  close(): Promise<void> {
+    return this.store.close();
+  }
+}

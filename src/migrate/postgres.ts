@@ -1,0 +1,70 @@
+/**
+ * Applies AIMemo's PostgreSQL migrations, safely when several processes start
+ * at once: the whole batch runs in one transaction holding a transaction-level
+ * advisory lock, so a second process waits, then finds everything applied.
+ * drizzle's own `migrate()` takes no lock (drizzle-orm #874). Migrations are
+ * recorded in drizzle's table format, in `aimemo.__aimemo_migrations`, so
+ * `drizzle-kit migrate` and this runner agree.
+ */
+import { sql } from 'drizzle-orm';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { AIMEMO_SCHEMA } from '../../drizzle/postgres';
+import { MigrationError, SchemaOutdatedError } from '../errors';
+import { MIGRATIONS_TABLE, migrateCommand, readMigrations, tagAt } from './locate';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyPgDatabase = PgDatabase<PgQueryResultHKT, any>;
+
+const TABLE = sql.raw(`"${AIMEMO_SCHEMA}"."${MIGRATIONS_TABLE}"`);
+const LOCK_KEY = 'aimemo:migrations';
+
+/** Rows of `db.execute()`: postgres.js returns an array, PGlite `{ rows }`. */
+export function rowsOf<T>(result: unknown): T[] {
+  return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
+}
+
+/** `created_at` of the newest applied migration, or null when none (or no table). */
+export async function appliedPostgresVersion(db: AnyPgDatabase): Promise<number | null> {
+  const [table] = rowsOf<{ t: string | null }>(
+    await db.execute(sql`SELECT to_regclass(${`${AIMEMO_SCHEMA}.${MIGRATIONS_TABLE}`})::text AS t`),
+  );
+  if (!table?.t) return null;
+  const [row] = rowsOf<{ created_at: string | number | null }>(
+    await db.execute(sql`SELECT max(created_at) AS created_at FROM ${TABLE}`),
+  );
+  return row?.created_at == null ? null : Number(row.created_at);
+}
+
+/**
+ * Brings the schema up to date (`autoMigrate`), or checks that it is
+ * (`autoMigrate: false`, throwing {@link SchemaOutdatedError}).
+ */
+export async function migratePostgres(db: AnyPgDatabase, autoMigrate: boolean): Promise<void> {
+  const migrations = readMigrations('postgres');
+  const latest = migrations[migrations.length - 1];
+  const applied = await appliedPostgresVersion(db);
+  if (applied !== null && applied >= latest.when) return;
+  if (!autoMigrate) throw new SchemaOutdatedError(latest.tag, tagAt('postgres', applied), migrateCommand('postgres'));
+
+  let current = '(setup)';
+  try {
+    await db.transaction(async (tx) => {
+      await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtext(${LOCK_KEY}))`);
+      // CREATE SCHEMA checks the CREATE privilege even with IF NOT EXISTS: only ask when it is missing.
+      const [schema] = rowsOf<{ n: number }>(
+        await tx.execute(sql`SELECT count(*)::int AS n FROM pg_namespace WHERE nspname = ${AIMEMO_SCHEMA}`),
+      );
+      if (!schema || schema.n === 0) await tx.execute(sql.raw(`CREATE SCHEMA IF NOT EXISTS "${AIMEMO_SCHEMA}"`));
+      await tx.execute(sql`CREATE TABLE IF NOT EXISTS ${TABLE} (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at bigint)`);
+      const now = await appliedPostgresVersion(tx as unknown as AnyPgDatabase); // another process may have migrated while we waited
+      for (const m of migrations) {
+        if (now !== null && now >= m.when) continue;
+        current = m.tag;
+        for (const statement of m.statements) await tx.execute(sql.raw(statement));
+        await tx.execute(sql`INSERT INTO ${TABLE} ("hash", "created_at") VALUES (${m.hash}, ${m.when})`);
+      }
+    });
+  } catch (error) {
+    throw new MigrationError(current, { cause: error });
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * Applies AIMemo's SQLite migrations, safely when several processes open a new
+ * database at once.
+ *
+ * drizzle's own migrator reads the migrations table before its deferred
+ * `BEGIN`, so two processes both see "nothing applied" and both apply
+ * (drizzle-orm #874). This runner takes `BEGIN IMMEDIATE` (the write lock,
+ * waiting up to the busy timeout) before it reads, and records migrations in
+ * drizzle's table format, so `drizzle-kit migrate` and this runner agree.
+ */
+import type BetterSqlite3 from 'better-sqlite3';
+import { MEMORIES_FTS, MEMORIES_FTS_TRIGGERS } from '../../drizzle/sqlite';
+import { MigrationError, SchemaOutdatedError } from '../errors';
+import { MIGRATIONS_TABLE, migrateCommand, readMigrations, tagAt } from './locate';
+
+const TABLE = `"${MIGRATIONS_TABLE}"`;
+
+/** `created_at` of the newest applied migration, or null when none (or no table). */
+export function appliedSqliteVersion(db: BetterSqlite3.Database): number | null {
+  const exists = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).get(MIGRATIONS_TABLE);
+  if (!exists) return null;
+  const row = db.prepare(`SELECT created_at FROM ${TABLE} ORDER BY created_at DESC LIMIT 1`).get() as
+    | { created_at: number | string }
+    | undefined;
+  return row ? Number(row.created_at) : null;
+}
+
+/**
+ * Brings the schema up to date (`autoMigrate`), or checks that it is
+ * (`autoMigrate: false`, throwing {@link SchemaOutdatedError}).
+ */
+export function migrateSqlite(db: BetterSqlite3.Database, autoMigrate: boolean): void {
+  const migrations = readMigrations('sqlite');
+  const latest = migrations[migrations.length - 1];
+  const applied = appliedSqliteVersion(db);
+  if (applied !== null && applied >= latest.when) return;
+  if (!autoMigrate) throw new SchemaOutdatedError(latest.tag, tagAt('sqlite', applied), migrateCommand('sqlite'));
+
+  db.exec('BEGIN IMMEDIATE');
+  let current = '(setup)';
+  try {
+    db.exec(`CREATE TABLE IF NOT EXISTS ${TABLE} (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at numeric)`);
+    const now = appliedSqliteVersion(db); // another process may have migrated while we waited
+    const insert = db.prepare(`INSERT INTO ${TABLE} ("hash", "created_at") VALUES (?, ?)`);
+    for (const m of migrations) {
+      if (now !== null && now >= m.when) continue;
+      current = m.tag;
+      for (const statement of m.statements) db.exec(statement);
+      insert.run(m.hash, m.when);
+    }
+    current = '(full-text check)';
+    assertFtsTriggers(db);
+    db.exec('COMMIT');
+  } catch (error) {
+    if (db.inTransaction) db.exec('ROLLBACK');
+    throw new MigrationError(current, { cause: error });
+  }
+}
+
+/**
+ * A migration that recreates `memories` (drizzle-kit does so for changes SQLite
+ * cannot ALTER) drops the FTS triggers with the old table. Refuse to finish such
+ * a batch rather than leave an index that silently stops updating.
+ */
+function assertFtsTriggers(db: BetterSqlite3.Database): void {
+  const names = db
+    .prepare(`SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'memories'`)
+    .all()
+    .map((r) => (r as { name: string }).name);
+  const missing = MEMORIES_FTS_TRIGGERS.filter((t) => !names.includes(t));
+  if (missing.length > 0) {
+    throw new Error(`the ${MEMORIES_FTS} triggers ${missing.join(', ')} are missing after migrating; a migration that recreates memories must recreate them and rebuild the index`);
+  }
+}

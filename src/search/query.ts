@@ -1,0 +1,212 @@
+/**
+ * Parses what a user typed into a search tree, once, for every backend.
+ *
+ * The grammar (SPEC.md "Search syntax"), loosest binding first:
+ *
+ *     query   := or*                        stray ')' are skipped
+ *     or      := and ('OR' and)*
+ *     and     := not (['AND'] not)*          juxtaposition is an implicit AND
+ *     not     := primary ('NOT' primary)*    `a NOT b`: a and not b
+ *     primary := word | word'*' | '"' words '"' | '(' or ')'
+ *
+ * Operators are the upper-case words AND, OR, NOT; lower-case ones are plain
+ * words. A word is a run of letters, digits or private-use characters (the
+ * token characters of FTS5's `unicode61` tokenizer); everything else separates
+ * words, so quotes, brackets, `:`, `^`, `-` or SQL can never reach a database's
+ * query syntax. English stop words are dropped (see `stop-words.ts`).
+ *
+ * {@link parseQuery} never throws: a missing operand, an unclosed bracket or
+ * quote, a query of only stop words all end in a smaller tree, or `null`
+ * (which finds nothing).
+ */
+import { isStopWord } from './stop-words';
+
+/** A parsed query. Words are lower-cased; stop words are gone (except inside phrases). */
+export type QueryNode =
+  | { kind: 'term'; word: string; prefix: boolean }
+  | { kind: 'phrase'; words: string[] }
+  | { kind: 'and'; children: QueryNode[] }
+  | { kind: 'or'; children: QueryNode[] }
+  | { kind: 'not'; positive: QueryNode; negative: QueryNode };
+
+/** `'all'`: juxtaposed terms must all match. `'any'`: juxtaposed terms become OR. */
+export type SearchMode = 'all' | 'any';
+
+type Token =
+  | { t: 'word'; word: string; prefix: boolean }
+  | { t: 'phrase'; words: string[] }
+  | { t: 'AND' | 'OR' | 'NOT' | '(' | ')' };
+
+/** Characters FTS5's unicode61 tokenizer keeps in a token (categories L*, N*, Co). */
+const WORD = /[\p{L}\p{N}\p{Co}]+/gu;
+
+/** Splits text into lower-cased words, exactly as the backends' tokenizers do. */
+export function words(text: string): string[] {
+  return (text.match(WORD) ?? []).map((w) => w.toLowerCase());
+}
+
+function tokenize(input: string): Token[] {
+  const tokens: Token[] = [];
+  const re = /"([^"]*)"?|\(|\)|([\p{L}\p{N}\p{Co}]+)(\*)?/gu;
+  for (const m of input.matchAll(re)) {
+    const [all, phrase, word, star] = m;
+    if (all.startsWith('"')) tokens.push({ t: 'phrase', words: words(phrase ?? '') });
+    else if (all === '(' || all === ')') tokens.push({ t: all });
+    else if (word === 'AND' || word === 'OR' || word === 'NOT') tokens.push(star ? { t: 'word', word: word.toLowerCase(), prefix: true } : { t: word });
+    else tokens.push({ t: 'word', word: word!.toLowerCase(), prefix: star === '*' });
+  }
+  return tokens;
+}
+
+/** The shape of the tree before stop words are removed: implicit ANDs are kept apart. */
+type Raw =
+  | { kind: 'term'; word: string; prefix: boolean }
+  | { kind: 'phrase'; words: string[] }
+  | { kind: 'and'; children: Raw[]; implicit: boolean }
+  | { kind: 'or'; children: Raw[] }
+  | { kind: 'not'; positive: Raw; negative: Raw };
+
+class Parser {
+  private pos = 0;
+  constructor(private readonly tokens: Token[]) {}
+
+  private peek(): Token['t'] | undefined {
+    return this.tokens[this.pos]?.t;
+  }
+
+  parseQuery(): Raw | null {
+    const parts: Raw[] = [];
+    while (this.pos < this.tokens.length) {
+      const part = this.parseOr();
+      if (part) parts.push(part);
+      if (this.peek() === ')') this.pos++; // a ')' that closes nothing
+    }
+    return join('and', parts, true);
+  }
+
+  private parseOr(): Raw | null {
+    const parts: Raw[] = [];
+    const first = this.parseAnd();
+    if (first) parts.push(first);
+    while (this.peek() === 'OR') {
+      this.pos++;
+      const next = this.parseAnd();
+      if (next) parts.push(next);
+    }
+    return join('or', parts);
+  }
+
+  /** Runs joined by an explicit AND form one group; groups side by side are an implicit AND. */
+  private parseAnd(): Raw | null {
+    const groups: Raw[][] = [];
+    let joinNext = false;
+    for (;;) {
+      const t = this.peek();
+      if (t === undefined || t === 'OR' || t === ')') break;
+      if (t === 'AND') {
+        this.pos++;
+        joinNext = groups.length > 0;
+        continue;
+      }
+      const node = this.parseNot();
+      if (!node) continue;
+      if (joinNext) groups[groups.length - 1].push(node);
+      else groups.push([node]);
+      joinNext = false;
+    }
+    const joined = groups.map((g) => join('and', g, false)).filter((n): n is Raw => n !== null);
+    return join('and', joined, true);
+  }
+
+  private parseNot(): Raw | null {
+    let left = this.parsePrimary();
+    while (this.peek() === 'NOT') {
+      this.pos++;
+      const right = this.parsePrimary();
+      // FTS5 has no unary NOT: a NOT with nothing before it excludes from nothing.
+      if (left && right) left = { kind: 'not', positive: left, negative: right };
+    }
+    return left;
+  }
+
+  private parsePrimary(): Raw | null {
+    const tok = this.tokens[this.pos];
+    if (!tok) return null;
+    switch (tok.t) {
+      case 'word':
+        this.pos++;
+        return { kind: 'term', word: tok.word, prefix: tok.prefix };
+      case 'phrase':
+        this.pos++;
+        return { kind: 'phrase', words: tok.words };
+      case '(': {
+        this.pos++;
+        const inner = this.parseOr(); // stops only at ')' or the end
+        if (this.peek() === ')') this.pos++;
+        return inner;
+      }
+      default:
+        return null; // an operator where an operand belongs: the caller skips it
+    }
+  }
+}
+
+function join(kind: 'and', parts: Raw[], implicit: boolean): Raw | null;
+function join(kind: 'or', parts: Raw[]): Raw | null;
+function join(kind: 'and' | 'or', parts: Raw[], implicit = false): Raw | null {
+  if (parts.length === 0) return null;
+  if (parts.length === 1) return parts[0];
+  return kind === 'and' ? { kind, children: parts, implicit } : { kind, children: parts };
+}
+
+/** Drops stop words, applies the mode to implicit ANDs, and flattens what is left. */
+function normalise(node: Raw, mode: SearchMode): QueryNode | null {
+  switch (node.kind) {
+    case 'term':
+      return isStopWord(node.word) ? null : { kind: 'term', word: node.word, prefix: node.prefix };
+    case 'phrase': {
+      // PostgreSQL's phraseto_tsquery drops leading and trailing stop words; inner ones keep their place.
+      let start = 0;
+      let end = node.words.length;
+      while (start < end && isStopWord(node.words[start])) start++;
+      while (end > start && isStopWord(node.words[end - 1])) end--;
+      const kept = node.words.slice(start, end);
+      if (kept.length === 0) return null;
+      if (kept.length === 1) return { kind: 'term', word: kept[0], prefix: false };
+      return { kind: 'phrase', words: kept };
+    }
+    case 'not': {
+      const positive = normalise(node.positive, mode);
+      if (!positive) return null;
+      const negative = normalise(node.negative, mode);
+      return negative ? { kind: 'not', positive, negative } : positive;
+    }
+    case 'and':
+    case 'or': {
+      const kind = node.kind === 'and' && node.implicit && mode === 'any' ? 'or' : node.kind;
+      const children: QueryNode[] = [];
+      for (const child of node.children) {
+        const c = normalise(child, mode);
+        if (!c) continue;
+        if (c.kind === kind) children.push(...c.children);
+        else children.push(c);
+      }
+      if (children.length === 0) return null;
+      if (children.length === 1) return children[0];
+      return { kind, children };
+    }
+  }
+}
+
+/**
+ * Parses any string into a {@link QueryNode}, or `null` when it holds no word
+ * that can match. Never throws.
+ *
+ * @example
+ * parseQuery('fastapi "exact phrase" auth*', 'all')
+ * // { kind: 'and', children: [term fastapi, phrase [exact, phrase], term auth (prefix)] }
+ */
+export function parseQuery(input: string, mode: SearchMode = 'all'): QueryNode | null {
+  const raw = new Parser(tokenize(input)).parseQuery();
+  return raw ? normalise(raw, mode) : null;
+}

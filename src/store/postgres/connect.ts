@@ -1,0 +1,153 @@
+/**
+ * What `PostgresStore` accepts as a database, and how it gets connections.
+ *
+ * - A URL: the store opens and owns a counted pool ({@link PostgresPool}).
+ * - A postgres.js `Sql`, a Drizzle postgres-js database or a Drizzle PGlite
+ *   database (or a PGlite instance): the store runs on the app's connection,
+ *   cannot count its pool, and never closes it.
+ *
+ * The drivers are optional peer dependencies, loaded only when used, so an
+ * app on SQLite alone needs neither.
+ */
+import { is } from 'drizzle-orm';
+import { PgDatabase } from 'drizzle-orm/pg-core';
+import type postgresType from 'postgres';
+import { AIMemoError, ValidationError } from '../../errors';
+import type { AnyPgDatabase } from '../../migrate/postgres';
+import { describe } from '../../validate';
+import { PostgresPool, type PoolSettings, type PoolStatus } from './pool';
+
+/** Where queries go: a pool the store owns, or the app's own connection. */
+export interface PostgresConnection {
+  use<T>(fn: (db: AnyPgDatabase) => Promise<T>): Promise<T>;
+  /** Counted pool status, or null when the connection is the app's. */
+  status(): PoolStatus | null;
+  close(): Promise<void>;
+}
+
+/** A postgres.js `Sql`, recognised by shape. */
+export function isPostgresJs(value: unknown): value is postgresType.Sql {
+  const v = value as postgresType.Sql;
+  return typeof v === 'function' && typeof v.unsafe === 'function' && typeof v.begin === 'function' && typeof v.end === 'function' && typeof v.options === 'object';
+}
+
+/** A PGlite instance, recognised by shape. */
+function isPGlite(value: unknown): boolean {
+  const v = value as { query?: unknown; exec?: unknown; waitReady?: unknown };
+  return typeof v === 'object' && v !== null && typeof v.query === 'function' && typeof v.exec === 'function' && 'waitReady' in v;
+}
+
+function load<T>(name: string, what: string): T {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require(name) as T;
+  } catch (error) {
+    throw new AIMemoError('UNSUPPORTED', `${what} needs the package '${name.split('/')[0]}': npm install ${name.startsWith('@') ? name.split('/').slice(0, 2).join('/') : name.split('/')[0]}`, { cause: error });
+  }
+}
+
+/** Where a URL points, for messages: never the password. */
+export function describeUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.hostname || 'localhost'}:${u.port || '5432'}${u.pathname || ''}`;
+  } catch {
+    return '(an unparsable URL)';
+  }
+}
+
+/** Checks a connection URL without connecting. */
+export function checkPostgresUrl(url: string): void {
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    parsed = undefined;
+  }
+  if (!parsed || !/^postgres(ql)?:$/i.test(parsed.protocol)) {
+    throw new ValidationError('url', 'must be a postgres:// or postgresql:// URL', parsed ? `protocol ${parsed.protocol}` : 'an unparsable string');
+  }
+}
+
+/** Checks the constructor argument without connecting; returns what kind it is. */
+export function classifyPostgresSource(source: unknown): 'url' | 'sql' | 'drizzle' | 'pglite' {
+  if (typeof source === 'string') {
+    checkPostgresUrl(source);
+    return 'url';
+  }
+  if (isPostgresJs(source)) return 'sql';
+  if (is(source, PgDatabase)) return 'drizzle';
+  if (isPGlite(source)) return 'pglite';
+  throw new ValidationError(
+    'database',
+    'must be a postgres:// URL, a postgres.js Sql, a Drizzle postgres-js or PGlite database, or a PGlite instance',
+    describe(source),
+  );
+}
+
+export interface PoolOptions extends PoolSettings {
+  /** Seconds to wait for a new connection. */
+  connectTimeout: number;
+  ssl: postgresType.Options<Record<string, postgresType.PostgresType>>['ssl'] | undefined;
+}
+
+/** A counted pool of connections the store opens itself. */
+export function ownedPool(url: string, options: PoolOptions): PostgresConnection {
+  const postgres = load<typeof postgresType>('postgres', 'PostgresStore with a URL');
+  const { drizzle } = load<typeof import('drizzle-orm/postgres-js')>('drizzle-orm/postgres-js', 'PostgresStore with a URL');
+  const pool = new PostgresPool(options, async () => {
+    const client = postgres(url, {
+      max: 1, // one socket per slot: the pool does the counting
+      max_lifetime: null, // recycling is the pool's job (poolRecycle), so counts stay true
+      idle_timeout: 0,
+      connect_timeout: options.connectTimeout,
+      onnotice: () => undefined,
+      ...(options.ssl === undefined ? {} : { ssl: options.ssl }),
+      connection: { application_name: 'aimemo' },
+    });
+    try {
+      await client`SELECT 1`; // connect now, so the connection is counted only once it is real
+    } catch (error) {
+      await client.end({ timeout: 0 }).catch(() => undefined);
+      throw error;
+    }
+    return { client, db: drizzle({ client }) as unknown as AnyPgDatabase };
+  });
+  return { use: (fn) => pool.use(fn), status: () => pool.status(), close: () => pool.close() };
+}
+
+/** The app's own connection: used as it is, never counted, never closed. */
+export function sharedConnection(source: unknown, kind: 'sql' | 'drizzle' | 'pglite'): PostgresConnection {
+  let db: AnyPgDatabase;
+  if (kind === 'drizzle') db = source as AnyPgDatabase;
+  else if (kind === 'pglite') {
+    const { drizzle } = load<typeof import('drizzle-orm/pglite')>('drizzle-orm/pglite', 'PostgresStore with PGlite');
+    db = drizzle({ client: source as never }) as unknown as AnyPgDatabase;
+  } else {
+    const { drizzle } = load<typeof import('drizzle-orm/postgres-js')>('drizzle-orm/postgres-js', 'PostgresStore with a postgres.js client');
+    db = withoutSideEffects(source as postgresType.Sql, (sql) => drizzle({ client: sql }) as unknown as AnyPgDatabase);
+  }
+  return { use: (fn) => fn(db), status: () => null, close: async () => undefined };
+}
+
+/**
+ * Drizzle's postgres-js driver replaces the client's date and JSON parsers
+ * and serializers, which would change what the app's own queries return
+ * (dates as strings). Keep the app's client as it was; AIMemo's queries
+ * do not depend on those settings (JSON goes in as text cast to jsonb, and
+ * Drizzle's column mappers accept both strings and Dates).
+ */
+function withoutSideEffects<T>(sql: postgresType.Sql, wrap: (sql: postgresType.Sql) => T): T {
+  const options = sql.options as unknown as { parsers: Record<string, unknown>; serializers: Record<string, unknown> };
+  const parsers = { ...options.parsers };
+  const serializers = { ...options.serializers };
+  const result = wrap(sql);
+  restore(options.parsers, parsers);
+  restore(options.serializers, serializers);
+  return result;
+}
+
+function restore(target: Record<string, unknown>, saved: Record<string, unknown>): void {
+  for (const key of Object.keys(target)) if (!(key in saved)) delete target[key];
+  Object.assign(target, saved);
+}

@@ -1,0 +1,173 @@
+/**
+ * The template every built-in store runs on: it validates input, applies the
+ * defaults (namespace `'default'`, limit 5, UUID v7 ids, the time of saving),
+ * parses search queries once, calls the dialect's repository and turns driver
+ * errors into AIMemo errors. Dialects never validate, so both backends refuse
+ * exactly the same input with exactly the same error.
+ */
+import { StoreClosedError } from '../errors';
+import { parseQuery } from '../search/query';
+import type { ListOptions, Memory, MemoryStore, NewMemory, SearchOptions, SearchResult, TableStats } from '../types';
+import { uuidv7 } from '../uuid';
+import {
+  DEFAULT_SEARCH_LIMIT,
+  LIMITS,
+  validateId,
+  validateLimit,
+  validateMode,
+  validateNamespace,
+  validateNewMemory,
+  validateOffset,
+  validateQuery,
+  validateTags,
+  type CheckedMemory,
+} from '../validate';
+import { ValidationError } from '../errors';
+import type { MemoryRepository } from './repository';
+
+/** Turns a driver error into an AIMemo error, or returns it unchanged when unknown. */
+export type ErrorMapper = (error: unknown) => unknown;
+
+export abstract class SqlStore implements MemoryStore {
+  #ready: Promise<void> | undefined;
+  #closed = false;
+
+  protected constructor(
+    protected readonly repository: MemoryRepository,
+    private readonly mapError: ErrorMapper,
+  ) {}
+
+  /** Runs `fn` once the schema is ready, mapping driver errors. */
+  protected async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.#closed) throw new StoreClosedError(this.constructor.name);
+    try {
+      // A failed start (server down, say) is retried by the next call.
+      this.#ready ??= this.repository.init().catch((e) => {
+        this.#ready = undefined;
+        throw e;
+      });
+      await this.#ready;
+      return await fn();
+    } catch (error) {
+      throw this.mapError(error);
+    }
+  }
+
+  /**
+   * Creates or upgrades the schema now instead of on first use (a no-op when
+   * done). Useful at application start, to fail early.
+   */
+  async ready(): Promise<void> {
+    await this.run(async () => undefined);
+  }
+
+  async save(memory: NewMemory): Promise<Memory> {
+    const [row] = this.complete([validateNewMemory(memory)]);
+    await this.run(() => this.repository.upsertMany([row]));
+    return row;
+  }
+
+  async saveMany(memories: NewMemory[]): Promise<Memory[]> {
+    if (!Array.isArray(memories)) throw new ValidationError('memories', 'must be an array of memories');
+    const rows = this.complete(memories.map((m, i) => validateNewMemory(m, `memories[${i}].`)));
+    if (rows.length === 0) return [];
+    await this.run(() => this.repository.upsertMany(dedupe(rows)));
+    return rows;
+  }
+
+  async get(id: string, namespace?: string): Promise<Memory | null> {
+    const key = validateId(id);
+    const ns = validateNamespace(namespace);
+    return this.run(() => this.repository.get(ns, key));
+  }
+
+  async delete(id: string, namespace?: string): Promise<boolean> {
+    const key = validateId(id);
+    const ns = validateNamespace(namespace);
+    return this.run(() => this.repository.remove(ns, key));
+  }
+
+  async search(query: string, options: SearchOptions = {}): Promise<SearchResult[]> {
+    const text = validateQuery(query);
+    const opts = options ?? {};
+    const namespace = validateNamespace(opts.namespace, 'options.namespace');
+    const limit = validateLimit(opts.limit, 'options.limit', DEFAULT_SEARCH_LIMIT, LIMITS.searchLimit)!;
+    const tags = validateTags(opts.tags, 'options.tags');
+    const mode = validateMode(opts.mode, 'options.mode');
+    const tree = parseQuery(text, mode);
+    if (!tree) return this.run(async () => []);
+    return this.run(() => this.repository.search(tree, { namespace, limit, tags, mode }));
+  }
+
+  async list(options: ListOptions = {}): Promise<Memory[]> {
+    const opts = options ?? {};
+    const namespace = validateNamespace(opts.namespace, 'options.namespace');
+    const limit = validateLimit(opts.limit, 'options.limit', undefined);
+    const offset = validateOffset(opts.offset, 'options.offset');
+    const tags = validateTags(opts.tags, 'options.tags');
+    return this.run(() => this.repository.page({ namespace, limit, offset, tags }));
+  }
+
+  async count(namespace?: string): Promise<number> {
+    const ns = validateNamespace(namespace);
+    return this.run(() => this.repository.count(ns));
+  }
+
+  async clear(namespace: string): Promise<number> {
+    if (namespace === undefined) throw new ValidationError('namespace', 'is required: clear removes one namespace at a time');
+    const ns = validateNamespace(namespace);
+    return this.run(() => this.repository.clear(ns));
+  }
+
+  async getAllNamespaces(): Promise<string[]> {
+    return this.run(() => this.repository.namespaces());
+  }
+
+  async getAllMemories(namespace: string): Promise<Memory[]> {
+    if (namespace === undefined) throw new ValidationError('namespace', 'is required');
+    const ns = validateNamespace(namespace);
+    return this.run(() => this.repository.page({ namespace: ns, limit: undefined, offset: 0, tags: [] }));
+  }
+
+  async getTableStats(): Promise<TableStats> {
+    return this.run(() => this.repository.stats());
+  }
+
+  /** Releases what the store opened; connections the app passed in stay open. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const ready = this.#ready;
+    this.#ready = undefined;
+    if (ready) await ready.catch(() => undefined); // let a start in flight settle before closing
+    try {
+      await this.repository.close();
+    } catch (error) {
+      throw this.mapError(error);
+    }
+  }
+
+  /** Fills in the generated id and the time of saving. */
+  private complete(checked: CheckedMemory[]): Memory[] {
+    const now = Date.now();
+    return checked.map((m) => ({
+      id: m.id ?? uuidv7(now),
+      content: m.content,
+      metadata: m.metadata,
+      tags: m.tags,
+      namespace: m.namespace,
+      timestamp: m.timestamp ?? new Date(now),
+    }));
+  }
+}
+
+/** Within one batch the last memory with a given (namespace, id) wins, as if saved one by one. */
+function dedupe(rows: Memory[]): Memory[] {
+  const byKey = new Map<string, Memory>();
+  for (const row of rows) {
+    const key = JSON.stringify([row.namespace, row.id]);
+    byKey.delete(key);
+    byKey.set(key, row);
+  }
+  return byKey.size === rows.length ? rows : [...byKey.values()];
+}

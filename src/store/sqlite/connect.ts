@@ -1,0 +1,87 @@
+/**
+ * What `SQLiteStore` accepts as a database, and how it opens one.
+ */
+import Database from 'better-sqlite3';
+import type BetterSqlite3 from 'better-sqlite3';
+import { is } from 'drizzle-orm';
+import { BaseSQLiteDatabase } from 'drizzle-orm/sqlite-core';
+import { ValidationError } from '../../errors';
+import { describe } from '../../validate';
+
+/**
+ * A file path (`./aimemo.db`, `file:./aimemo.db`), `':memory:'`, an open
+ * better-sqlite3 `Database`, or a Drizzle better-sqlite3 database.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type SQLiteSource = string | BetterSqlite3.Database | BaseSQLiteDatabase<'sync', any, any>;
+
+export interface SQLiteConnection {
+  /** The better-sqlite3 handle every query goes through. */
+  client: BetterSqlite3.Database;
+  /** True when the store opened it, and so closes it. */
+  owned: boolean;
+  /** Where it is, for messages. */
+  where: string;
+}
+
+/** A better-sqlite3 `Database`, recognised by shape so a second copy of the driver also works. */
+function isBetterSqlite3(value: unknown): value is BetterSqlite3.Database {
+  const v = value as BetterSqlite3.Database;
+  return typeof v === 'object' && v !== null && typeof v.prepare === 'function' && typeof v.pragma === 'function' && typeof v.transaction === 'function';
+}
+
+/** Checks the constructor argument without opening anything. */
+export function checkSQLiteSource(source: unknown): SQLiteSource {
+  if (typeof source === 'string') {
+    if (source.trim() === '' || source.includes('\u0000')) throw new ValidationError('path', 'must be a file path or ":memory:"', describe(source));
+    return source;
+  }
+  if (isBetterSqlite3(source)) return source;
+  if (is(source, BaseSQLiteDatabase)) {
+    const client = (source as { $client?: unknown }).$client;
+    if (isBetterSqlite3(client)) return source as SQLiteSource;
+    throw new ValidationError('database', 'must be a Drizzle database on better-sqlite3 (other SQLite drivers are not supported)');
+  }
+  throw new ValidationError(
+    'database',
+    'must be a file path, ":memory:", a better-sqlite3 Database or a Drizzle better-sqlite3 database',
+    describe(source),
+  );
+}
+
+/** Opens (or adopts) the connection. Pragmas are only set on connections the store opened. */
+export function openSQLite(source: SQLiteSource, busyTimeoutMs: number): SQLiteConnection {
+  if (typeof source !== 'string') {
+    const client = isBetterSqlite3(source) ? source : (source as unknown as { $client: BetterSqlite3.Database }).$client;
+    return { client, owned: false, where: client.name };
+  }
+  const file = source.replace(/^file:(\/\/)?/, '');
+  const client = new Database(file, { timeout: busyTimeoutMs });
+  try {
+    if (!client.memory) setWal(client, busyTimeoutMs);
+    client.pragma('synchronous = NORMAL'); // durable with WAL, without an fsync per commit
+  } catch (error) {
+    client.close();
+    throw error;
+  }
+  return { client, owned: true, where: file };
+}
+
+/**
+ * Switches a file to write-ahead logging, which lets readers run while one
+ * process writes. WAL is recorded in the file, so this is a no-op on later
+ * opens. On a brand-new file the switch does not wait on the busy handler
+ * (several processes creating one database see SQLITE_BUSY), so retry it.
+ */
+function setWal(client: BetterSqlite3.Database, busyTimeoutMs: number): void {
+  const deadline = Date.now() + busyTimeoutMs;
+  for (;;) {
+    try {
+      client.pragma('journal_mode = WAL');
+      return;
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() > deadline) throw error;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10 + Math.random() * 20);
+    }
+  }
+}

@@ -1,0 +1,193 @@
+/**
+ * SQLite implementation of {@link MemoryRepository}: Drizzle on better-sqlite3,
+ * full-text search through the FTS5 table `memories_fts`.
+ *
+ * better-sqlite3 is synchronous, so every method does its work synchronously
+ * and returns a settled promise; transactions are native better-sqlite3 ones,
+ * `IMMEDIATE` so a writer takes the lock before reading (deferred read-then-
+ * write transactions fail across processes despite the busy timeout).
+ */
+import { and, asc, count, countDistinct, desc, eq, sql, type SQL } from 'drizzle-orm';
+import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
+import { MEMORIES_FTS, memories } from '../../../drizzle/sqlite';
+import { appliedSqliteVersion, migrateSqlite } from '../../migrate/sqlite';
+import { toFts5 } from '../../search/fts5';
+import type { QueryNode } from '../../search/query';
+import type { Json, Memory, SearchResult, TableStats } from '../../types';
+import type { MemoryRepository, PageParams, SearchParams } from '../repository';
+import { openSQLite, type SQLiteConnection, type SQLiteSource } from './connect';
+
+/** Rows per INSERT: 7 parameters each, far below SQLite's 32,766. */
+const CHUNK = 500;
+
+const FTS = sql.raw(MEMORIES_FTS);
+
+const columns = {
+  id: memories.id,
+  namespace: memories.namespace,
+  content: memories.content,
+  metadata: memories.metadata,
+  tags: memories.tags,
+  timestamp: memories.timestamp,
+};
+
+/** All-of tags filter: each tag must be an element of the JSON array in `tags`. */
+function hasTags(tags: string[]): SQL | undefined {
+  if (tags.length === 0) return undefined;
+  return and(...tags.map((tag) => sql`EXISTS (SELECT 1 FROM json_each(${memories.tags}) WHERE json_each.value = ${tag})`));
+}
+
+export class SQLiteRepository implements MemoryRepository {
+  readonly dialect = 'sqlite' as const;
+  #conn: SQLiteConnection | undefined;
+  #db: BetterSQLite3Database | undefined;
+
+  constructor(
+    private readonly source: SQLiteSource,
+    private readonly options: { autoMigrate: boolean; busyTimeoutMs: number },
+  ) {}
+
+  /** The open connection; `init()` has run before any caller gets here. */
+  get connection(): SQLiteConnection {
+    return this.#conn!;
+  }
+
+  private get db(): BetterSQLite3Database {
+    return this.#db!;
+  }
+
+  async init(): Promise<void> {
+    const conn = openSQLite(this.source, this.options.busyTimeoutMs);
+    try {
+      migrateSqlite(conn.client, this.options.autoMigrate);
+    } catch (error) {
+      if (conn.owned) conn.client.close();
+      throw error;
+    }
+    this.#conn = conn;
+    this.#db = drizzle({ client: conn.client });
+  }
+
+  /** Newest applied migration's `created_at`, or null. */
+  async schemaVersion(): Promise<number | null> {
+    return appliedSqliteVersion(this.connection.client);
+  }
+
+  async upsertMany(rows: Memory[]): Promise<void> {
+    this.db.transaction(
+      (tx) => {
+        for (let i = 0; i < rows.length; i += CHUNK) {
+          tx.insert(memories)
+            .values(rows.slice(i, i + CHUNK))
+            .onConflictDoUpdate({
+              target: [memories.namespace, memories.id],
+              set: {
+                content: sql`excluded.content`,
+                metadata: sql`excluded.metadata`,
+                tags: sql`excluded.tags`,
+                timestamp: sql`excluded."timestamp"`,
+              },
+            })
+            .run();
+        }
+      },
+      { behavior: 'immediate' },
+    );
+  }
+
+  async get(namespace: string, id: string): Promise<Memory | null> {
+    const row = this.db
+      .select(columns)
+      .from(memories)
+      .where(and(eq(memories.namespace, namespace), eq(memories.id, id)))
+      .get();
+    return row ?? null;
+  }
+
+  async remove(namespace: string, id: string): Promise<boolean> {
+    const result = this.db.delete(memories).where(and(eq(memories.namespace, namespace), eq(memories.id, id))).run();
+    return result.changes > 0;
+  }
+
+  /**
+   * ```sql
+   * SELECT m.id, …, bm25(memories_fts) AS rank
+   * FROM memories_fts JOIN memories m ON m.rid = memories_fts.rowid
+   * WHERE memories_fts MATCH ? AND m.namespace = ? [AND EXISTS (… json_each(m.tags) …)]
+   * ORDER BY rank, m."timestamp" DESC, m.id LIMIT ?
+   * ```
+   * bm25() is lower for better matches; the score is its negation.
+   */
+  async search(query: QueryNode, params: SearchParams): Promise<SearchResult[]> {
+    const rows = this.db.all<{
+      id: string;
+      namespace: string;
+      content: string;
+      metadata: string;
+      tags: string;
+      timestamp: number;
+      rank: number;
+    }>(sql`
+      SELECT ${memories.id} AS id, ${memories.namespace} AS namespace, ${memories.content} AS content,
+             ${memories.metadata} AS metadata, ${memories.tags} AS tags, ${memories.timestamp} AS "timestamp",
+             bm25(${FTS}) AS rank
+      FROM ${FTS} JOIN ${memories} ON ${memories.rid} = ${FTS}.rowid
+      WHERE ${FTS} MATCH ${toFts5(query)} AND ${memories.namespace} = ${params.namespace} ${
+        params.tags.length ? sql`AND ${hasTags(params.tags)}` : sql``
+      }
+      ORDER BY rank, ${memories.timestamp} DESC, ${memories.id}
+      LIMIT ${params.limit}`);
+    return rows.map((r) => ({
+      id: r.id,
+      namespace: r.namespace,
+      content: r.content,
+      metadata: JSON.parse(r.metadata) as Record<string, Json>,
+      tags: JSON.parse(r.tags) as string[],
+      timestamp: new Date(r.timestamp),
+      score: -r.rank,
+    }));
+  }
+
+  async page(params: PageParams): Promise<Memory[]> {
+    return this.db
+      .select(columns)
+      .from(memories)
+      .where(and(eq(memories.namespace, params.namespace), hasTags(params.tags)))
+      .orderBy(desc(memories.timestamp), desc(memories.id))
+      .limit(params.limit ?? -1) // SQLite needs a LIMIT before OFFSET; -1 means none
+      .offset(params.offset)
+      .all();
+  }
+
+  async count(namespace: string): Promise<number> {
+    return this.db.select({ n: count() }).from(memories).where(eq(memories.namespace, namespace)).get()!.n;
+  }
+
+  async clear(namespace: string): Promise<number> {
+    return this.db.delete(memories).where(eq(memories.namespace, namespace)).run().changes;
+  }
+
+  async namespaces(): Promise<string[]> {
+    const rows = this.db.selectDistinct({ namespace: memories.namespace }).from(memories).orderBy(asc(memories.namespace)).all();
+    return rows.map((r) => r.namespace);
+  }
+
+  async stats(): Promise<TableStats> {
+    const row = this.db
+      .select({
+        totalMemories: count(),
+        namespaces: countDistinct(memories.namespace),
+        avgSize: sql<number | null>`avg(length(${memories.content}))`,
+      })
+      .from(memories)
+      .get()!;
+    return { totalMemories: row.totalMemories, namespaces: row.namespaces, avgSize: Number(row.avgSize ?? 0) };
+  }
+
+  async close(): Promise<void> {
+    const conn = this.#conn;
+    this.#conn = undefined;
+    this.#db = undefined;
+    if (conn?.owned) conn.client.close();
+  }
+}

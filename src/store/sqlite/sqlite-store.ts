@@ -1,0 +1,61 @@
+/**
+ * The embedded, zero-config store: SQLite through better-sqlite3, with FTS5.
+ */
+import type BetterSqlite3 from 'better-sqlite3';
+import { ValidationError } from '../../errors';
+import { describe } from '../../validate';
+import { SqlStore } from '../sql-store';
+import { checkSQLiteSource, type SQLiteSource } from './connect';
+import { mapSQLiteError } from './errors';
+import { SQLiteRepository } from './sqlite-repository';
+
+/** Options of {@link SQLiteStore}. */
+export interface SQLiteStoreOptions {
+  /**
+   * Create or upgrade the schema on first use with the migrations shipped in
+   * the package. With `false`, the store refuses an older schema with a
+   * `SchemaOutdatedError` that names the command to run.
+   * @defaultValue true
+   */
+  autoMigrate?: boolean;
+  /**
+   * How long a write waits for another connection's write lock, in milliseconds,
+   * before failing with `DatabaseUnavailableError`. Only applied to databases the
+   * store opens itself.
+   * @defaultValue 5000
+   */
+  busyTimeout?: number;
+}
+
+/**
+ * A {@link MemoryStore} on SQLite.
+ *
+ * Databases the store opens itself use write-ahead logging (readers never wait
+ * for the writer) and `synchronous = NORMAL`. WAL needs a local file system:
+ * do not put the file on NFS or SMB.
+ *
+ * @example
+ * const store = new SQLiteStore('./memory.db');          // created and migrated on first use
+ * const test = new SQLiteStore(':memory:');               // gone on close()
+ * const shared = new SQLiteStore(new Database('app.db')); // the app's connection; not closed by close()
+ * @throws ValidationError when `source` or an option is not of an accepted kind.
+ */
+export class SQLiteStore extends SqlStore {
+  declare protected readonly repository: SQLiteRepository;
+
+  constructor(source: string | BetterSqlite3.Database | SQLiteSource = './aimemo.db', options: SQLiteStoreOptions = {}) {
+    const checked = checkSQLiteSource(source);
+    const busyTimeout = options.busyTimeout ?? 5000;
+    if (!Number.isSafeInteger(busyTimeout) || busyTimeout < 0) {
+      throw new ValidationError('options.busyTimeout', 'must be a non-negative integer of milliseconds', describe(busyTimeout));
+    }
+    const where = typeof checked === 'string' ? checked : 'passed in by the application';
+    const repository = new SQLiteRepository(checked, { autoMigrate: options.autoMigrate ?? true, busyTimeoutMs: busyTimeout });
+    super(repository, (e) => mapSQLiteError(e, where));
+  }
+
+  /** The better-sqlite3 handle (after the first call), for maintenance the store does not cover. */
+  get client(): BetterSqlite3.Database | undefined {
+    return this.repository.connection?.client;
+  }
+}

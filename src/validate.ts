@@ -1,0 +1,204 @@
+/**
+ * Input validation shared by every built-in store (the `SqlStore` template
+ * calls it; dialects never validate). Each check throws a {@link ValidationError}
+ * naming the field as the caller wrote it and the rule, never the value itself.
+ */
+import { ValidationError } from './errors';
+import type { Json, NewMemory } from './types';
+
+/** Size limits applied to every memory, on every store. */
+export const LIMITS = Object.freeze({
+  /** Characters of `content`. */
+  contentChars: 100_000,
+  /** Characters of a namespace. */
+  namespaceChars: 255,
+  /** Characters of an id. */
+  idChars: 255,
+  /** Characters of one tag. */
+  tagChars: 255,
+  /** Tags per memory. */
+  tags: 100,
+  /** Bytes of `metadata` as UTF-8 JSON. */
+  metadataBytes: 65_536,
+  /** Largest `limit` a search accepts. */
+  searchLimit: 10_000,
+});
+
+export const DEFAULT_NAMESPACE = 'default';
+export const DEFAULT_SEARCH_LIMIT = 5;
+
+/** What a value is, for messages: its type and size, never its text. */
+export function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'string') return value.length === 0 ? 'an empty string' : `a string of ${value.length} characters`;
+  if (typeof value === 'number') return Number.isNaN(value) ? 'NaN' : Number.isFinite(value) ? 'number' : String(value);
+  if (Array.isArray(value)) return 'array';
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'an invalid Date' : 'Date';
+  if (typeof value === 'object') {
+    const proto = Object.getPrototypeOf(value);
+    return proto && proto !== Object.prototype && proto.constructor?.name ? proto.constructor.name : 'object';
+  }
+  return typeof value;
+}
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** Text that both SQLite and PostgreSQL store unchanged: no NUL, no lone surrogates. */
+function checkText(value: string, field: string): void {
+  if (value.includes('\u0000')) throw new ValidationError(field, 'must not contain NUL (\\u0000) characters');
+  if (LONE_SURROGATE.test(value)) throw new ValidationError(field, 'must be well-formed Unicode (no lone surrogates)');
+}
+
+function checkName(value: unknown, field: string, max: number): string {
+  if (typeof value !== 'string' || value.trim().length === 0 || value.length > max) {
+    throw new ValidationError(field, `must be a string of 1-${max} characters, not only spaces`, describe(value));
+  }
+  checkText(value, field);
+  return value;
+}
+
+/** A namespace: 1-255 characters; `'default'` when undefined. Case-sensitive. */
+export function validateNamespace(value: unknown, field = 'namespace'): string {
+  if (value === undefined) return DEFAULT_NAMESPACE;
+  return checkName(value, field, LIMITS.namespaceChars);
+}
+
+/** An id: 1-255 characters. */
+export function validateId(value: unknown, field = 'id'): string {
+  return checkName(value, field, LIMITS.idChars);
+}
+
+/** A positive integer, or `fallback` when undefined. */
+export function validateLimit(value: unknown, field: string, fallback: number | undefined, max = Number.MAX_SAFE_INTEGER): number | undefined {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1 || value > max) {
+    throw new ValidationError(field, `must be a positive integer${max < Number.MAX_SAFE_INTEGER ? ` of at most ${max}` : ''}`, describe(value));
+  }
+  return value;
+}
+
+/** A non-negative integer, 0 when undefined. */
+export function validateOffset(value: unknown, field = 'offset'): number {
+  if (value === undefined) return 0;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    throw new ValidationError(field, 'must be a non-negative integer', describe(value));
+  }
+  return value;
+}
+
+/** Tags: an array of non-empty strings; order kept, duplicates dropped. */
+export function validateTags(value: unknown, field = 'tags'): string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) throw new ValidationError(field, 'must be an array of non-empty strings', describe(value));
+  if (value.length > LIMITS.tags) throw new ValidationError(field, `must hold at most ${LIMITS.tags} tags`, `${value.length}`);
+  const seen = new Set<string>();
+  value.forEach((tag, i) => {
+    const at = `${field}[${i}]`;
+    if (typeof tag !== 'string' || tag.trim().length === 0) throw new ValidationError(at, 'must be a non-empty string', describe(tag));
+    if (tag.length > LIMITS.tagChars) throw new ValidationError(at, `must be at most ${LIMITS.tagChars} characters`, `${tag.length}`);
+    checkText(tag, at);
+    seen.add(tag);
+  });
+  return [...seen];
+}
+
+/** `'all'` (default) or `'any'`. */
+export function validateMode(value: unknown, field = 'mode'): 'all' | 'any' {
+  if (value === undefined) return 'all';
+  if (value !== 'all' && value !== 'any') throw new ValidationError(field, "must be 'all' or 'any'", describe(value));
+  return value;
+}
+
+/** A search query: any string (an empty one finds nothing). */
+export function validateQuery(value: unknown, field = 'query'): string {
+  if (typeof value !== 'string') throw new ValidationError(field, 'must be a string', describe(value));
+  return value;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+function checkJson(value: unknown, field: string, ancestors: object[]): void {
+  switch (typeof value) {
+    case 'string':
+      checkText(value, field);
+      return;
+    case 'boolean':
+      return;
+    case 'number':
+      if (!Number.isFinite(value)) throw new ValidationError(field, 'must be JSON: numbers must be finite', describe(value));
+      return;
+    case 'object':
+      if (value === null) return;
+      if (ancestors.includes(value)) throw new ValidationError(field, 'must be JSON: it refers to itself (a cycle)');
+      if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i++) checkJson(value[i], `${field}[${i}]`, [...ancestors, value]);
+        return;
+      }
+      if (!isPlainObject(value)) throw new ValidationError(field, 'must be JSON: only plain objects, arrays, strings, finite numbers, booleans and null', describe(value));
+      for (const [key, v] of Object.entries(value)) {
+        checkText(key, `${field} key`);
+        checkJson(v, `${field}.${key}`, [...ancestors, value]);
+      }
+      return;
+    default:
+      throw new ValidationError(field, 'must be JSON: only plain objects, arrays, strings, finite numbers, booleans and null', describe(value));
+  }
+}
+
+/** Metadata: a plain JSON object of at most 64 KiB; `{}` when undefined. Returns a deep copy. */
+export function validateMetadata(value: unknown, field = 'metadata'): Record<string, Json> {
+  if (value === undefined) return {};
+  if (!isPlainObject(value)) throw new ValidationError(field, 'must be a plain JSON object', describe(value));
+  checkJson(value, field, []);
+  const text = JSON.stringify(value);
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > LIMITS.metadataBytes) throw new ValidationError(field, `must be at most ${LIMITS.metadataBytes} bytes as JSON`, `${bytes} bytes`);
+  return JSON.parse(text) as Record<string, Json>;
+}
+
+/** A memory's text: 1-100,000 characters, not only white space. */
+export function validateContent(value: unknown, field = 'content'): string {
+  if (typeof value !== 'string' || value.trim().length === 0) {
+    throw new ValidationError(field, 'must be a non-empty string', describe(value));
+  }
+  if (value.length > LIMITS.contentChars) throw new ValidationError(field, `must be at most ${LIMITS.contentChars} characters`, `${value.length}`);
+  checkText(value, field);
+  return value;
+}
+
+/** A valid `Date`, or `undefined` (the store uses the time of saving). */
+export function validateTimestamp(value: unknown, field = 'timestamp'): Date | undefined {
+  if (value === undefined) return undefined;
+  if (!(value instanceof Date) || Number.isNaN(value.getTime())) throw new ValidationError(field, 'must be a valid Date', describe(value));
+  const year = value.getUTCFullYear();
+  if (year < 1 || year > 9999) throw new ValidationError(field, 'must fall in the years 1-9999', `${year}`);
+  return new Date(value.getTime());
+}
+
+/** A memory with every field checked and copied; `id` and `timestamp` may still be missing. */
+export interface CheckedMemory {
+  id: string | undefined;
+  content: string;
+  metadata: Record<string, Json>;
+  tags: string[];
+  namespace: string;
+  timestamp: Date | undefined;
+}
+
+/** Checks one `NewMemory`; `prefix` is how the caller names it (`''` or `memories[2].`). */
+export function validateNewMemory(value: unknown, prefix = ''): CheckedMemory {
+  if (!isPlainObject(value)) throw new ValidationError(prefix ? prefix.slice(0, -1) : 'memory', 'must be an object with a content string', describe(value));
+  const m = value as Partial<NewMemory>;
+  return {
+    content: validateContent(m.content, `${prefix}content`),
+    id: m.id === undefined ? undefined : validateId(m.id, `${prefix}id`),
+    namespace: validateNamespace(m.namespace, `${prefix}namespace`),
+    metadata: validateMetadata(m.metadata, `${prefix}metadata`),
+    tags: validateTags(m.tags, `${prefix}tags`),
+    timestamp: validateTimestamp(m.timestamp, `${prefix}timestamp`),
+  };
+}
