@@ -154,7 +154,7 @@ export class SQLiteRepository implements MemoryRepository {
       .from(memories)
       .where(and(eq(memories.namespace, params.namespace), hasTags(params.tags)))
       .orderBy(desc(memories.timestamp), desc(memories.id))
-      .limit(params.limit ?? -1) // SQLite needs a LIMIT before OFFSET; -1 means none
+      .limit(params.limit ?? Number.MAX_SAFE_INTEGER) // SQLite takes an OFFSET only after a LIMIT
       .offset(params.offset)
       .all();
   }

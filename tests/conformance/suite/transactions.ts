@@ -1,0 +1,56 @@
+import { describe, expect, it } from '@jest/globals';
+import { uniqueNamespace } from '../../helpers/temp';
+import type { StoreHarness } from '../harness';
+import { useStore } from './use-store';
+
+/** saveMany is one transaction: all or nothing, even when the database itself refuses a row. */
+export function transactionsSuite(h: StoreHarness): void {
+  describe(`${h.name}#transactions`, () => {
+    const store = useStore(h);
+    const withPoison = h.poison ? it : it.skip;
+    if (!h.poison) {
+      // eslint-disable-next-line no-console
+      console.warn(`${h.name}#transactions: the harness cannot make the database refuse a row; database-failure cases skipped`);
+    }
+
+    withPoison('leaves nothing behind when the database refuses the last row of a batch', async () => {
+      const poison = await h.poison!(store());
+      const ns = uniqueNamespace('tx');
+      await store().save({ id: 'existing', namespace: ns, content: 'was here before' });
+      const batch = [
+        ...Array.from({ length: 1500 }, (_, i) => ({ id: `row${i}`, namespace: ns, content: `row ${i} of a failing batch` })),
+        { id: 'existing', namespace: ns, content: 'would replace the old one' },
+        { id: 'bad', namespace: ns, content: poison },
+      ];
+      await expect(store().saveMany(batch)).rejects.toThrow();
+      expect(await store().count(ns)).toBe(1);
+      expect((await store().get('existing', ns))?.content).toBe('was here before');
+      expect(await store().search('failing batch', { namespace: ns })).toEqual([]);
+      // and the store keeps working
+      await store().save({ id: 'after', namespace: ns, content: 'after the failure' });
+      expect(await store().count(ns)).toBe(2);
+    });
+
+    it('validates every item before writing any', async () => {
+      const ns = uniqueNamespace('tx');
+      const batch = [
+        ...Array.from({ length: 10 }, (_, i) => ({ namespace: ns, content: `valid ${i}` })),
+        { namespace: ns, content: '' },
+      ];
+      await expect(store().saveMany(batch)).rejects.toThrow(/memories\[10\]\.content/);
+      expect(await store().count(ns)).toBe(0);
+    });
+
+    it('serves concurrent saves and searches without losing any', async () => {
+      const ns = uniqueNamespace('tx');
+      await Promise.all(
+        Array.from({ length: 40 }, (_, i) =>
+          i % 4 === 0
+            ? store().search('concurrent', { namespace: ns, mode: 'any' })
+            : store().save({ id: `c${i}`, namespace: ns, content: `concurrent write ${i}` }),
+        ),
+      );
+      expect(await store().count(ns)).toBe(30);
+    });
+  });
+}
