@@ -20,7 +20,7 @@ const config: Config = {
       displayName: 'integration',
       testEnvironment: 'node',
       transform: { '^.+\\.ts$': ['ts-jest', tsJest] },
-      testMatch: ['<rootDir>/tests/{conformance,migrations,packaging,facade}/**/*.test.ts'],
+      testMatch: ['<rootDir>/tests/{conformance,stores,migrations,packaging,facade}/**/*.test.ts'],
       testTimeout: 60_000,
     },
   ],

@@ -37,29 +37,34 @@ export function migrationsFolder(dialect: Dialect): string {
 
 const cache = new Map<Dialect, Migration[]>();
 
-/** Every shipped migration of the dialect, oldest first. */
-export function readMigrations(dialect: Dialect): Migration[] {
-  const known = cache.get(dialect);
+/**
+ * Every migration of the dialect, oldest first: by default the ones shipped in
+ * the package (read once, they never change). `folder` points at another
+ * drizzle-kit migrations folder instead; tests use it to run the runners on a
+ * copy with an extra migration. It is read afresh on every call.
+ */
+export function readMigrations(dialect: Dialect, folder?: string): Migration[] {
+  const known = folder === undefined ? cache.get(dialect) : undefined;
   if (known) return known;
-  const folder = migrationsFolder(dialect);
-  const journal = JSON.parse(fs.readFileSync(path.join(folder, 'meta', '_journal.json'), 'utf8')) as {
+  const dir = folder ?? migrationsFolder(dialect);
+  const journal = JSON.parse(fs.readFileSync(path.join(dir, 'meta', '_journal.json'), 'utf8')) as {
     entries: { tag: string; when: number }[];
   };
-  const files = readMigrationFiles({ migrationsFolder: folder });
+  const files = readMigrationFiles({ migrationsFolder: dir });
   const migrations = journal.entries.map((entry, i) => ({
     tag: entry.tag,
     when: entry.when,
     hash: files[i].hash,
     statements: files[i].sql.filter((s) => s.trim().length > 0),
   }));
-  cache.set(dialect, migrations);
+  if (folder === undefined) cache.set(dialect, migrations);
   return migrations;
 }
 
 /** The tag of the newest migration applied at `createdAt`, for messages. */
-export function tagAt(dialect: Dialect, createdAt: number | null): string | null {
+export function tagAt(migrations: Migration[], createdAt: number | null): string | null {
   if (createdAt === null) return null;
-  return readMigrations(dialect).find((m) => m.when === createdAt)?.tag ?? `one from ${new Date(createdAt).toISOString()}`;
+  return migrations.find((m) => m.when === createdAt)?.tag ?? `one from ${new Date(createdAt).toISOString()}`;
 }
 
 /** Table (and, on PostgreSQL, schema) where applied migrations are recorded, in drizzle's format. */

@@ -38,13 +38,18 @@ export async function appliedPostgresVersion(db: AnyPgDatabase): Promise<number 
 /**
  * Brings the schema up to date (`autoMigrate`), or checks that it is
  * (`autoMigrate: false`, throwing {@link SchemaOutdatedError}).
+ *
+ * @param folder - a drizzle-kit migrations folder to apply instead of the one
+ * shipped in the package. Only tests pass it (to run a copy with an extra
+ * migration); the stores never do.
+ * @throws MigrationError when a migration fails; the whole batch is rolled back.
  */
-export async function migratePostgres(db: AnyPgDatabase, autoMigrate: boolean): Promise<void> {
-  const migrations = readMigrations('postgres');
+export async function migratePostgres(db: AnyPgDatabase, autoMigrate: boolean, folder?: string): Promise<void> {
+  const migrations = readMigrations('postgres', folder);
   const latest = migrations[migrations.length - 1];
   const applied = await appliedPostgresVersion(db);
   if (applied !== null && applied >= latest.when) return;
-  if (!autoMigrate) throw new SchemaOutdatedError(latest.tag, tagAt('postgres', applied), migrateCommand('postgres'));
+  if (!autoMigrate) throw new SchemaOutdatedError(latest.tag, tagAt(migrations, applied), migrateCommand('postgres'));
 
   let current = '(setup)';
   try {

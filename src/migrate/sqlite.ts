@@ -28,13 +28,18 @@ export function appliedSqliteVersion(db: BetterSqlite3.Database): number | null 
 /**
  * Brings the schema up to date (`autoMigrate`), or checks that it is
  * (`autoMigrate: false`, throwing {@link SchemaOutdatedError}).
+ *
+ * @param folder - a drizzle-kit migrations folder to apply instead of the one
+ * shipped in the package. Only tests pass it (to run a copy with an extra
+ * migration); the stores never do.
+ * @throws MigrationError when a migration fails; the whole batch is rolled back.
  */
-export function migrateSqlite(db: BetterSqlite3.Database, autoMigrate: boolean): void {
-  const migrations = readMigrations('sqlite');
+export function migrateSqlite(db: BetterSqlite3.Database, autoMigrate: boolean, folder?: string): void {
+  const migrations = readMigrations('sqlite', folder);
   const latest = migrations[migrations.length - 1];
   const applied = appliedSqliteVersion(db);
   if (applied !== null && applied >= latest.when) return;
-  if (!autoMigrate) throw new SchemaOutdatedError(latest.tag, tagAt('sqlite', applied), migrateCommand('sqlite'));
+  if (!autoMigrate) throw new SchemaOutdatedError(latest.tag, tagAt(migrations, applied), migrateCommand('sqlite'));
 
   db.exec('BEGIN IMMEDIATE');
   let current = '(setup)';

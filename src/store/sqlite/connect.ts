@@ -5,7 +5,9 @@ import Database from 'better-sqlite3';
 import type BetterSqlite3 from 'better-sqlite3';
 import { is } from 'drizzle-orm';
 import { BaseSQLiteDatabase } from 'drizzle-orm/sqlite-core';
-import { ValidationError } from '../../errors';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { DatabaseUnavailableError, ValidationError } from '../../errors';
 import { describe } from '../../validate';
 
 /**
@@ -56,6 +58,10 @@ export function openSQLite(source: SQLiteSource, busyTimeoutMs: number): SQLiteC
     return { client, owned: false, where: client.name };
   }
   const file = source.replace(/^file:(\/\/)?/, '');
+  if (file !== ':memory:' && !fs.existsSync(path.dirname(path.resolve(file)))) {
+    // better-sqlite3 throws a bare TypeError here, with no code to map.
+    throw new DatabaseUnavailableError(`cannot open the SQLite database ${file}: the directory ${path.dirname(path.resolve(file))} does not exist`);
+  }
   const client = new Database(file, { timeout: busyTimeoutMs });
   try {
     if (!client.memory) setWal(client, busyTimeoutMs);
