@@ -160,12 +160,16 @@ server('PostgresStore on an app\'s postgres.js client (server)', () => {
   it('honours sslmode in the URL', async () => {
     const admin = postgres(PG_URL!, { max: 1 });
     const [{ ssl }] = await admin`SHOW ssl`;
-    await admin.end();
     const url = new URL(PG_URL!);
     url.searchParams.set('sslmode', 'require');
     const store = new PostgresStore(url.toString(), { connectTimeout: 5 });
     if (ssl === 'on') {
       expect(await store.count()).toBeGreaterThanOrEqual(0);
+      // The store's idle connection, as the server sees it: encrypted.
+      const rows = await admin`SELECT s.ssl FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid)
+                               WHERE a.application_name = 'aimemo' AND a.datname = ${url.pathname.slice(1)}`;
+      expect(rows.length).toBeGreaterThan(0);
+      expect(rows.every((r) => r.ssl === true)).toBe(true);
     } else {
       // This server has no TLS: that the connection fails proves the store asked for it.
       // eslint-disable-next-line no-console
@@ -173,5 +177,6 @@ server('PostgresStore on an app\'s postgres.js client (server)', () => {
       await expect(store.count()).rejects.toBeInstanceOf(DatabaseUnavailableError);
     }
     await store.close();
+    await admin.end();
   });
 });
