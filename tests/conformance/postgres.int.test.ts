@@ -6,6 +6,7 @@
  * that is a failure.
  */
 import postgres from 'postgres';
+import { test } from '@jest/globals';
 import { PostgresStore, type SqlStore } from '../../src';
 import { PG_URL, createTestDatabase, type TestDatabase } from '../helpers/postgres';
 import type { StoreHarness } from './harness';

@@ -1,3 +1,4 @@
+import { afterAll, beforeAll } from '@jest/globals';
 import type { StoreHarness } from '../harness';
 import { errorsSuite } from './errors';
 import { listSuite } from './list';

@@ -1,0 +1,497 @@
+/**
+ * The published package, installed into an app: `npm pack` of this repository,
+ * installed from the tarball into a fresh app under the system temp dir, then
+ * used from that app only (child processes whose working directory is the app):
+ *
+ * - the tarball ships dist, the Drizzle schemas, the migrations and the kit config;
+ * - every subpath of `exports` resolves (require and import), deep imports do not;
+ * - CommonJS and ESM consumers save and search on SQLite (the shipped migrations
+ *   are found from node_modules);
+ * - `npx drizzle-kit migrate --config node_modules/aimemo/drizzle.config.ts`
+ *   migrates SQLite and (with AIMEMO_TEST_PG_URL) PostgreSQL, after which a store
+ *   with `autoMigrate: false` works, where before it refused with SchemaOutdatedError.
+ *
+ * Install speed: the app installs with `--offline` (npm's cache, filled when this
+ * repository was installed) and `--ignore-scripts`, because better-sqlite3 builds
+ * from source here (about a minute). The only script that matters is
+ * better-sqlite3's native build; its output, `build/Release/better_sqlite3.node`,
+ * is copied from this repository's node_modules after checking that both are the
+ * same better-sqlite3 version (same Node, so same ABI). Otherwise it is rebuilt.
+ * (Copying the whole better-sqlite3 folder into the app before `npm install` does
+ * not work: npm keeps the folder but never installs its dependencies, `bindings`.)
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { execFile } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { PG_URL, createTestDatabase } from '../helpers/postgres';
+
+const REPO = path.resolve(__dirname, '..', '..');
+const MIGRATE_CONFIG = 'node_modules/aimemo/drizzle.config.ts';
+const EXPECTED_EXPORTS = ['.', './drizzle/sqlite', './drizzle/postgres', './package.json'];
+
+interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * The environment of a process started by the app, not by this repository's npm:
+ * `npx jest` sets npm_package_*, npm_lifecycle_*, npm_config_local_prefix=<repo>
+ * and NODE_OPTIONS=--experimental-vm-modules, none of which an app would see.
+ * npm's cache location and user config are kept (the offline install needs them).
+ */
+function appEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    const k = key.toLowerCase();
+    if (k.startsWith('npm_') && k !== 'npm_config_cache' && k !== 'npm_config_userconfig') continue;
+    if (['node_options', 'init_cwd', 'database_url', 'aimemo_db_path', 'aimemo_dialect'].includes(k)) continue;
+    env[key] = value;
+  }
+  env.npm_config_update_notifier = 'false';
+  return { ...env, ...extra };
+}
+
+function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = appEnv(), timeout = 90_000): Promise<RunResult> {
+  return new Promise((resolve) => {
+    execFile(cmd, args, { cwd, env, timeout, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
+      resolve({ code, stdout: String(stdout), stderr: String(stderr) });
+    });
+  });
+}
+
+function describeRun(cmd: string, args: string[], r: RunResult): string {
+  return `${cmd} ${args.join(' ')} exited with ${r.code}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
+}
+
+/** Fails with the child's output when it did not exit with `code`. */
+function expectExit(r: RunResult, code: number, what: string): void {
+  if (r.code !== code) throw new Error(`expected exit ${code}: ${describeRun(what, [], r)}`);
+}
+
+async function mustRun(cmd: string, args: string[], cwd: string, env?: NodeJS.ProcessEnv, timeout?: number): Promise<RunResult> {
+  const r = await run(cmd, args, cwd, env, timeout);
+  if (r.code !== 0) throw new Error(describeRun(cmd, args, r));
+  return r;
+}
+
+/** The last line of stdout that is a JSON object: what the child scripts print. */
+function lastJson<T>(r: RunResult): T {
+  const line = r.stdout
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.startsWith('{'))
+    .pop();
+  if (!line) throw new Error(`no JSON on stdout\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`);
+  return JSON.parse(line) as T;
+}
+
+function versionOf(nodeModules: string, pkg: string): string {
+  return (JSON.parse(fs.readFileSync(path.join(nodeModules, pkg, 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+function listFiles(dir: string, base = dir): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const full = path.join(dir, e.name);
+    return e.isDirectory() ? listFiles(full, base) : [path.relative(base, full).split(path.sep).join('/')];
+  });
+}
+
+// ---------------------------------------------------------------------------
+// The app's scripts. Each prints one JSON line and exits 0, or prints the error.
+
+/** CommonJS consumer: SQLiteStore on a new file, save, search, an AIMemoError. */
+const CJS_SCRIPT = `
+const aimemo = require('aimemo');
+const { SQLiteStore, AIMemoError, ValidationError } = aimemo;
+const Database = require('better-sqlite3');
+(async () => {
+  const store = new SQLiteStore(process.env.DB_FILE);
+  const saved = await store.save({ content: 'The user prefers TypeScript over JavaScript', tags: ['lang'], namespace: 'cjs' });
+  const hits = await store.search('typescript', { namespace: 'cjs' });
+  let error = null;
+  try { await store.save({ content: '' }); } catch (e) {
+    error = { name: e.name, code: e.code, isAIMemoError: e instanceof AIMemoError, isValidationError: e instanceof ValidationError };
+  }
+  await store.close();
+  const db = new Database(process.env.DB_FILE, { readonly: true });
+  const applied = db.prepare('SELECT count(*) AS n FROM __aimemo_migrations').get().n;
+  db.close();
+  console.log(JSON.stringify({ resolved: require.resolve('aimemo'), names: Object.keys(aimemo).sort(), saved, hits, error, applied }));
+})().catch((e) => { console.error(e); process.exit(1); });
+`;
+
+/** ESM consumer: named imports from the CJS build, the Drizzle schemas, the facade. */
+const ESM_SCRIPT = `
+import { AIMemo, SQLiteStore, PostgresStore, AIMemoError } from 'aimemo';
+import { memories } from 'aimemo/drizzle/sqlite';
+import { memories as pgMemories } from 'aimemo/drizzle/postgres';
+import { getTableName } from 'drizzle-orm';
+import { drizzle } from 'drizzle-orm/better-sqlite3';
+import { getTableConfig } from 'drizzle-orm/pg-core';
+
+const store = new SQLiteStore(process.env.DB_FILE);
+const memo = new AIMemo({ store, namespace: 'esm' });
+const saved = await memo.add('Deploys go through GitHub Actions on every merge', { tags: ['ci'] });
+const hits = await memo.search('github actions');
+const context = await memo.getContext('How do deploys work?');
+// The exported table definition against the table the shipped migrations created.
+const rows = drizzle(store.client).select({ id: memories.id, namespace: memories.namespace, content: memories.content }).from(memories).all();
+let error = null;
+try { await memo.add(''); } catch (e) { error = { name: e.name, code: e.code, isAIMemoError: e instanceof AIMemoError }; }
+await memo.close();
+console.log(JSON.stringify({
+  resolved: import.meta.resolve('aimemo'),
+  kinds: [AIMemo, SQLiteStore, PostgresStore, AIMemoError].map((c) => typeof c),
+  saved, hits, context, rows, error,
+  sqliteTable: getTableName(memories),
+  pgTable: getTableName(pgMemories),
+  pgSchema: getTableConfig(pgMemories).schema,
+}));
+`;
+
+/** Every subpath of the installed package's exports, through require. */
+const EXPORTS_CJS_SCRIPT = `
+const fs = require('node:fs');
+const path = require('node:path');
+const manifest = require.resolve('aimemo/package.json');
+const root = path.dirname(manifest);
+const pkg = JSON.parse(fs.readFileSync(manifest, 'utf8'));
+const entries = {};
+for (const [key, target] of Object.entries(pkg.exports)) {
+  const spec = key === '.' ? 'aimemo' : 'aimemo' + key.slice(1);
+  const entry = { spec };
+  try {
+    entry.resolved = require.resolve(spec);
+    entry.exists = fs.existsSync(entry.resolved);
+    entry.loadedKeys = Object.keys(require(spec)).length;
+  } catch (e) { entry.error = (e.code || e.name) + ': ' + e.message.split('\\n')[0]; }
+  if (target && typeof target === 'object' && target.types) entry.typesExists = fs.existsSync(path.join(root, target.types));
+  entries[key] = entry;
+}
+let deep;
+try { require.resolve('aimemo/dist/src/index.js'); deep = 'resolved'; } catch (e) { deep = e.code; }
+console.log(JSON.stringify({
+  root, keys: Object.keys(pkg.exports), entries, deep,
+  main: fs.existsSync(path.join(root, pkg.main)), types: fs.existsSync(path.join(root, pkg.types)),
+}));
+`;
+
+/** The same subpaths through ESM resolution (and import, for the code entries). */
+const EXPORTS_ESM_SCRIPT = `
+import * as fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
+const pkg = JSON.parse(fs.readFileSync(fileURLToPath(import.meta.resolve('aimemo/package.json')), 'utf8'));
+const entries = {};
+for (const key of Object.keys(pkg.exports)) {
+  const spec = key === '.' ? 'aimemo' : 'aimemo' + key.slice(1);
+  const entry = { spec };
+  try {
+    entry.resolved = fileURLToPath(import.meta.resolve(spec));
+    entry.exists = fs.existsSync(entry.resolved);
+    if (!spec.endsWith('.json')) entry.loadedKeys = Object.keys(await import(spec)).length;
+  } catch (e) { entry.error = (e.code || e.name) + ': ' + e.message.split('\\n')[0]; }
+  entries[key] = entry;
+}
+console.log(JSON.stringify({ entries }));
+`;
+
+/**
+ * Opens a database that drizzle-kit migrated, with autoMigrate: false, saves and
+ * searches; then reports where the migrations were recorded. Exit 2 with the
+ * error as JSON when the store refuses.
+ */
+const OPEN_SCRIPT = `
+const { SQLiteStore, PostgresStore, AIMemoError } = require('aimemo');
+const dialect = process.env.DIALECT;
+const url = process.env.DB;
+async function recorded() {
+  if (dialect === 'sqlite') {
+    const Database = require('better-sqlite3');
+    const db = new Database(url, { readonly: true });
+    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE '%migrations'").all().map((r) => r.name);
+    const applied = db.prepare('SELECT count(*) AS n FROM __aimemo_migrations').get().n;
+    db.close();
+    return { tables, applied };
+  }
+  const postgres = require('postgres');
+  const sql = postgres(url, { max: 1, onnotice: () => undefined });
+  try {
+    const tables = (await sql\`SELECT table_schema || '.' || table_name AS t FROM information_schema.tables WHERE table_name LIKE '%migrations' ORDER BY 1\`).map((r) => r.t);
+    const [{ n }] = await sql\`SELECT count(*)::int AS n FROM aimemo.__aimemo_migrations\`;
+    return { tables, applied: n };
+  } finally { await sql.end(); }
+}
+(async () => {
+  const store = dialect === 'postgres' ? new PostgresStore(url, { autoMigrate: false }) : new SQLiteStore(url, { autoMigrate: false });
+  try {
+    const saved = await store.save({ content: 'This database was migrated by drizzle-kit before the app opened it', namespace: 'kit' });
+    const hits = await store.search('migrated', { namespace: 'kit' });
+    console.log(JSON.stringify({ saved, hits, ...(await recorded()) }));
+  } finally {
+    await store.close();
+  }
+})().catch((e) => {
+  console.log(JSON.stringify({ error: { name: e.name, code: e.code, message: e.message, isAIMemoError: e instanceof AIMemoError } }));
+  process.exit(2);
+});
+`;
+
+// ---------------------------------------------------------------------------
+
+interface PackResult {
+  filename: string;
+  files: { path: string }[];
+}
+
+interface Hit {
+  id: string;
+  content: string;
+  namespace: string;
+  score: number;
+}
+
+interface OpenOutput {
+  saved?: { id: string; namespace: string };
+  hits?: Hit[];
+  tables?: string[];
+  applied?: number;
+  error?: { name: string; code: string; message: string; isAIMemoError: boolean };
+}
+
+interface ExportEntry {
+  spec: string;
+  resolved?: string;
+  exists?: boolean;
+  loadedKeys?: number;
+  typesExists?: boolean;
+  error?: string;
+}
+
+describe('the packed package, installed into an app', () => {
+  let tmp: string;
+  let app: string;
+  let installed: string; // <app>/node_modules/aimemo
+  let packed: PackResult;
+  const timings: Record<string, number> = {};
+
+  const node = (script: string, env: Record<string, string> = {}) => run(process.execPath, [script], app, appEnv(env));
+  const journal = (dialect: 'sqlite' | 'postgres') =>
+    (JSON.parse(fs.readFileSync(path.join(installed, 'migrations', dialect, 'meta', '_journal.json'), 'utf8')) as { entries: unknown[] }).entries.length;
+  const kitMigrate = (databaseUrl: string) =>
+    // `--no`: fail rather than download drizzle-kit if the app's copy were missing.
+    run('npx', ['--no', 'drizzle-kit', 'migrate', '--config', MIGRATE_CONFIG], app, appEnv({ DATABASE_URL: databaseUrl }));
+
+  beforeAll(async () => {
+    const started = Date.now();
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'aimemo-pack-'));
+    app = path.join(tmp, 'app');
+    fs.mkdirSync(app);
+
+    if (!fs.existsSync(path.join(REPO, 'dist', 'src', 'index.js'))) {
+      await mustRun('npm', ['run', 'build'], REPO, appEnv(), 120_000);
+    }
+
+    let t = Date.now();
+    const pack = await mustRun('npm', ['pack', '--json', '--pack-destination', tmp], REPO);
+    packed = (JSON.parse(pack.stdout) as PackResult[])[0];
+    timings.pack = Date.now() - t;
+
+    // The app: the tarball, plus what a consumer adds for PostgreSQL and for
+    // `drizzle-kit migrate`, at the versions this repository develops against.
+    // An ESM app ("type": "module"), the harder case for drizzle-kit loading the
+    // shipped CommonJS-flavoured config; the scripts say .cjs / .mjs explicitly.
+    const repoModules = path.join(REPO, 'node_modules');
+    const manifest = {
+      name: 'aimemo-consumer-app',
+      version: '1.0.0',
+      private: true,
+      type: 'module',
+      dependencies: {
+        aimemo: `file:${path.join(tmp, packed.filename)}`,
+        postgres: versionOf(repoModules, 'postgres'),
+        'drizzle-kit': versionOf(repoModules, 'drizzle-kit'),
+      },
+    };
+    fs.writeFileSync(path.join(app, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+
+    t = Date.now();
+    const installArgs = ['install', '--ignore-scripts', '--no-audit', '--no-fund'];
+    const offline = await run('npm', [...installArgs, '--offline'], app);
+    if (offline.code !== 0) {
+      // eslint-disable-next-line no-console
+      console.warn(`packaging: offline install failed (npm cache incomplete?), retrying with --prefer-offline\n${offline.stderr}`);
+      await mustRun('npm', [...installArgs, '--prefer-offline'], app, appEnv(), 180_000);
+    }
+    timings.install = Date.now() - t;
+
+    // better-sqlite3's native addon: copy this repository's build when it is the same version.
+    t = Date.now();
+    const appModules = path.join(app, 'node_modules');
+    const repoAddon = path.join(repoModules, 'better-sqlite3', 'build', 'Release', 'better_sqlite3.node');
+    if (versionOf(appModules, 'better-sqlite3') === versionOf(repoModules, 'better-sqlite3') && fs.existsSync(repoAddon)) {
+      const release = path.join(appModules, 'better-sqlite3', 'build', 'Release');
+      fs.mkdirSync(release, { recursive: true });
+      fs.copyFileSync(repoAddon, path.join(release, 'better_sqlite3.node'));
+    } else {
+      // eslint-disable-next-line no-console
+      console.warn('packaging: the app got another better-sqlite3 than this repository; building it (about a minute)');
+      await mustRun('npm', ['rebuild', 'better-sqlite3'], app, appEnv(), 300_000);
+    }
+    timings.addon = Date.now() - t;
+
+    installed = path.join(appModules, 'aimemo');
+    const scripts: Record<string, string> = {
+      'consumer.cjs': CJS_SCRIPT,
+      'consumer.mjs': ESM_SCRIPT,
+      'exports.cjs': EXPORTS_CJS_SCRIPT,
+      'exports.mjs': EXPORTS_ESM_SCRIPT,
+      'open.cjs': OPEN_SCRIPT,
+    };
+    for (const [name, text] of Object.entries(scripts)) fs.writeFileSync(path.join(app, name), text);
+    timings.setup = Date.now() - started;
+  }, 600_000);
+
+  afterAll(() => {
+    // eslint-disable-next-line no-console
+    console.log(`packaging timings (ms): ${JSON.stringify(timings)}`);
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('ships dist, the Drizzle schemas, every migration and the kit config, and nothing else', () => {
+    const files = packed.files.map((f) => f.path);
+    for (const f of ['package.json', 'drizzle.config.ts', 'drizzle/sqlite.ts', 'drizzle/postgres.ts', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/drizzle/sqlite.js', 'dist/drizzle/postgres.js']) {
+      expect(files).toContain(f);
+    }
+    for (const f of listFiles(path.join(REPO, 'migrations'))) expect(files).toContain(`migrations/${f}`);
+    expect(files.filter((f) => !/^(dist|migrations|drizzle)\//.test(f) && !/^(package\.json|drizzle\.config\.ts|README.*|LICENSE.*)$/i.test(f))).toEqual([]);
+    expect(files.filter((f) => /\.db(-wal|-shm)?$|\.tgz$/.test(f))).toEqual([]);
+  });
+
+  it('is installed as a copy in the app, with a complete dependency tree', async () => {
+    expect(fs.lstatSync(installed).isSymbolicLink()).toBe(false);
+    expect(fs.realpathSync(installed)).toBe(path.join(fs.realpathSync(app), 'node_modules', 'aimemo'));
+    expect(fs.existsSync(path.join(app, 'node_modules', '.bin', 'drizzle-kit'))).toBe(true);
+    // npm ls exits non-zero on a missing or invalid dependency (optional peers are fine).
+    await mustRun('npm', ['ls', '--all'], app);
+  });
+
+  it('resolves every subpath of exports, and no deep import', async () => {
+    const cjs = lastJson<{ root: string; keys: string[]; entries: Record<string, ExportEntry>; deep: string; main: boolean; types: boolean }>(
+      await mustRun(process.execPath, ['exports.cjs'], app),
+    );
+    expect(fs.realpathSync(cjs.root)).toBe(fs.realpathSync(installed));
+    // Every subpath the manifest lists, whatever it lists; then that it lists what we expect.
+    for (const key of cjs.keys) {
+      const e = cjs.entries[key];
+      expect({ key, error: e.error }).toEqual({ key, error: undefined });
+      expect(e.exists).toBe(true);
+      expect(fs.realpathSync(e.resolved!).startsWith(fs.realpathSync(installed) + path.sep)).toBe(true);
+      if (key !== './package.json') {
+        expect(e.typesExists).toBe(true);
+        expect(e.loadedKeys).toBeGreaterThan(0);
+      }
+    }
+    expect([...cjs.keys].sort()).toEqual([...EXPECTED_EXPORTS].sort());
+    expect(cjs.deep).toBe('ERR_PACKAGE_PATH_NOT_EXPORTED');
+    expect(cjs.main).toBe(true);
+    expect(cjs.types).toBe(true);
+
+    const esm = lastJson<{ entries: Record<string, ExportEntry> }>(await mustRun(process.execPath, ['exports.mjs'], app));
+    expect(Object.keys(esm.entries)).toEqual(cjs.keys);
+    for (const key of cjs.keys) {
+      const e = esm.entries[key];
+      expect({ key, error: e.error }).toEqual({ key, error: undefined });
+      expect(e.exists).toBe(true);
+      expect(e.resolved).toBe(cjs.entries[key].resolved);
+    }
+  });
+
+  it('works from CommonJS: SQLiteStore on a new file finds the shipped migrations', async () => {
+    const r = await node('consumer.cjs', { DB_FILE: path.join(tmp, 'cjs.db') });
+    expectExit(r, 0, 'node consumer.cjs');
+    const out = lastJson<{ resolved: string; names: string[]; saved: { id: string }; hits: Hit[]; error: Record<string, unknown>; applied: number }>(r);
+    expect(out.resolved).toBe(path.join(fs.realpathSync(installed), 'dist', 'src', 'index.js'));
+    expect(out.names).toEqual(expect.arrayContaining(['AIMemo', 'SQLiteStore', 'PostgresStore', 'AIMemoError', 'SchemaOutdatedError', 'ValidationError']));
+    expect(out.hits.map((h) => h.id)).toEqual([out.saved.id]);
+    expect(out.hits[0]).toMatchObject({ content: 'The user prefers TypeScript over JavaScript', namespace: 'cjs' });
+    expect(out.error).toEqual({ name: 'ValidationError', code: 'VALIDATION', isAIMemoError: true, isValidationError: true });
+    expect(out.applied).toBe(journal('sqlite'));
+  });
+
+  it('works from ESM: named imports, the Drizzle schema subpaths and the facade', async () => {
+    const r = await node('consumer.mjs', { DB_FILE: path.join(tmp, 'esm.db') });
+    expectExit(r, 0, 'node consumer.mjs');
+    const out = lastJson<{
+      resolved: string;
+      kinds: string[];
+      saved: { id: string };
+      hits: Hit[];
+      context: string;
+      rows: { id: string; namespace: string; content: string }[];
+      error: Record<string, unknown>;
+      sqliteTable: string;
+      pgTable: string;
+      pgSchema: string;
+    }>(r);
+    expect(out.resolved).toBe(pathToFileURL(path.join(fs.realpathSync(installed), 'dist', 'src', 'index.js')).href);
+    expect(out.kinds).toEqual(['function', 'function', 'function', 'function']);
+    expect(out.hits.map((h) => h.id)).toEqual([out.saved.id]);
+    expect(out.context).toContain('Deploys go through GitHub Actions on every merge');
+    expect(out.rows).toEqual([{ id: out.saved.id, namespace: 'esm', content: 'Deploys go through GitHub Actions on every merge' }]);
+    expect(out.error).toEqual({ name: 'ValidationError', code: 'VALIDATION', isAIMemoError: true });
+    expect([out.sqliteTable, out.pgTable, out.pgSchema]).toEqual(['memories', 'memories', 'aimemo']);
+  });
+
+  /** Refused before, drizzle-kit migrate, then save + search with autoMigrate: false. */
+  async function migrateThenOpen(dialect: 'sqlite' | 'postgres', url: string): Promise<void> {
+    const before = await node('open.cjs', { DIALECT: dialect, DB: url });
+    expectExit(before, 2, `node open.cjs (${dialect}, before migrating)`);
+    const refused = lastJson<OpenOutput>(before);
+    expect(refused.error).toMatchObject({ name: 'SchemaOutdatedError', code: 'SCHEMA_OUTDATED', isAIMemoError: true });
+    // The command the error tells the operator to run is the one tested next.
+    expect(refused.error!.message).toContain(`npx drizzle-kit migrate --config ${MIGRATE_CONFIG}`);
+
+    const t = Date.now();
+    const kit = await kitMigrate(url);
+    timings[`kit-${dialect}`] = Date.now() - t;
+    expectExit(kit, 0, `DATABASE_URL=${url} npx drizzle-kit migrate --config ${MIGRATE_CONFIG}`);
+    expect(kit.stdout + kit.stderr).toContain(path.join('node_modules', 'aimemo', 'drizzle.config.ts'));
+
+    const after = await node('open.cjs', { DIALECT: dialect, DB: url });
+    expectExit(after, 0, `node open.cjs (${dialect}, after migrating)`);
+    const out = lastJson<OpenOutput>(after);
+    expect(out.hits!.map((h) => h.id)).toEqual([out.saved!.id]);
+    expect(out.applied).toBe(journal(dialect));
+    // Recorded in AIMemo's own table, never in an app's __drizzle_migrations.
+    expect(out.tables).toEqual([dialect === 'postgres' ? 'aimemo.__aimemo_migrations' : '__aimemo_migrations']);
+  }
+
+  it('drizzle-kit migrate with the shipped config prepares a SQLite file for autoMigrate: false', async () => {
+    await migrateThenOpen('sqlite', path.join(tmp, 'kit.db'));
+  });
+
+  if (PG_URL) {
+    it('drizzle-kit migrate with the shipped config prepares a PostgreSQL database for autoMigrate: false', async () => {
+      const db = await createTestDatabase('packaging');
+      try {
+        await migrateThenOpen('postgres', db.url);
+      } finally {
+        await db.drop();
+      }
+    });
+  } else if (process.env.AIMEMO_REQUIRE_PG === '1') {
+    it('drizzle-kit migrate on PostgreSQL runs', () => {
+      throw new Error('AIMEMO_REQUIRE_PG=1 but AIMEMO_TEST_PG_URL is not set');
+    });
+  } else {
+    // eslint-disable-next-line no-console
+    console.warn('packaging: drizzle-kit migrate on PostgreSQL skipped: AIMEMO_TEST_PG_URL is not set');
+    it.skip('drizzle-kit migrate on PostgreSQL: set AIMEMO_TEST_PG_URL to run', () => undefined);
+  }
+});
