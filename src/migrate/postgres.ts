@@ -10,6 +10,7 @@ import { sql } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { AIMEMO_SCHEMA } from '../../drizzle/postgres';
 import { MigrationError, SchemaOutdatedError } from '../errors';
+import { unwrapDriverError } from '../store/driver-error';
 import { MIGRATIONS_TABLE, migrateCommand, readMigrations, tagAt } from './locate';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -70,6 +71,6 @@ export async function migratePostgres(db: AnyPgDatabase, autoMigrate: boolean, f
       }
     });
   } catch (error) {
-    throw new MigrationError(current, { cause: error });
+    throw new MigrationError(current, { cause: unwrapDriverError(error) }); // drizzle's wrapper hides the reason
   }
 }

@@ -25,6 +25,12 @@ export function appliedSqliteVersion(db: BetterSqlite3.Database): number | null 
   return row ? Number(row.created_at) : null;
 }
 
+/** The error for a database with no AIMemo schema at all, when `autoMigrate` is off. */
+export function schemaMissingError(): SchemaOutdatedError {
+  const migrations = readMigrations('sqlite');
+  return new SchemaOutdatedError(migrations[migrations.length - 1].tag, null, migrateCommand('sqlite'));
+}
+
 /**
  * Brings the schema up to date (`autoMigrate`), or checks that it is
  * (`autoMigrate: false`, throwing {@link SchemaOutdatedError}).
@@ -53,7 +59,7 @@ export function migrateSqlite(db: BetterSqlite3.Database, autoMigrate: boolean, 
       for (const statement of m.statements) db.exec(statement);
       insert.run(m.hash, m.when);
     }
-    current = '(full-text check)';
+    // `current` names the batch's last migration: the one that left the triggers missing, if they are.
     assertFtsTriggers(db);
     db.exec('COMMIT');
   } catch (error) {

@@ -20,7 +20,8 @@ export interface StoreHarness {
   destroy(store: MemoryStore): Promise<void>;
   /**
    * Optional: makes the database itself refuse one content string (a trigger),
-   * and returns it, so the transaction suite can prove that a batch failing in
+   * with an error whose message contains 'poisoned row', and returns that
+   * string, so the transaction suite can prove that a batch failing in
    * the database leaves nothing behind. Suites that need it skip, saying why,
    * when a harness does not provide it.
    */

@@ -51,13 +51,20 @@ export function checkSQLiteSource(source: unknown): SQLiteSource {
   );
 }
 
+/** The file a source names (`file:` prefix removed), or null for `:memory:` and open handles. */
+export function sqliteFile(source: SQLiteSource): string | null {
+  if (typeof source !== 'string') return null;
+  const file = source.replace(/^file:(\/\/)?/, '');
+  return file === ':memory:' ? null : file;
+}
+
 /** Opens (or adopts) the connection. Pragmas are only set on connections the store opened. */
 export function openSQLite(source: SQLiteSource, busyTimeoutMs: number): SQLiteConnection {
   if (typeof source !== 'string') {
     const client = isBetterSqlite3(source) ? source : (source as unknown as { $client: BetterSqlite3.Database }).$client;
     return { client, owned: false, where: client.name };
   }
-  const file = source.replace(/^file:(\/\/)?/, '');
+  const file = sqliteFile(source) ?? ':memory:';
   if (file !== ':memory:' && !fs.existsSync(path.dirname(path.resolve(file)))) {
     // better-sqlite3 throws a bare TypeError here, with no code to map.
     throw new DatabaseUnavailableError(`cannot open the SQLite database ${file}: the directory ${path.dirname(path.resolve(file))} does not exist`);

@@ -7,15 +7,16 @@
  * `IMMEDIATE` so a writer takes the lock before reading (deferred read-then-
  * write transactions fail across processes despite the busy timeout).
  */
+import * as fs from 'node:fs';
 import { and, asc, count, countDistinct, desc, eq, sql, type SQL } from 'drizzle-orm';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { MEMORIES_FTS, memories } from '../../../drizzle/sqlite';
-import { appliedSqliteVersion, migrateSqlite } from '../../migrate/sqlite';
+import { appliedSqliteVersion, migrateSqlite, schemaMissingError } from '../../migrate/sqlite';
 import { toFts5 } from '../../search/fts5';
 import type { QueryNode } from '../../search/query';
 import type { Json, Memory, SearchResult, TableStats } from '../../types';
 import type { MemoryRepository, PageParams, SearchParams } from '../repository';
-import { openSQLite, type SQLiteConnection, type SQLiteSource } from './connect';
+import { openSQLite, sqliteFile, type SQLiteConnection, type SQLiteSource } from './connect';
 
 /** Rows per INSERT: 7 parameters each, far below SQLite's 32,766. */
 const CHUNK = 500;
@@ -57,6 +58,9 @@ export class SQLiteRepository implements MemoryRepository {
   }
 
   async init(): Promise<void> {
+    const file = sqliteFile(this.source);
+    // autoMigrate: false means the schema is made elsewhere: say so, and leave no empty file behind.
+    if (!this.options.autoMigrate && file && !fs.existsSync(file)) throw schemaMissingError();
     const conn = openSQLite(this.source, this.options.busyTimeoutMs);
     try {
       migrateSqlite(conn.client, this.options.autoMigrate);
