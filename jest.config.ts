@@ -20,10 +20,11 @@ const config: Config = {
       displayName: 'integration',
       testEnvironment: 'node',
       transform: { '^.+\\.ts$': ['ts-jest', tsJest] },
-      testMatch: ['<rootDir>/tests/{conformance,stores,migrations,packaging,facade}/**/*.test.ts'],
-      testTimeout: 60_000,
+      testMatch: ['<rootDir>/tests/{conformance,stores,migrations,packaging,facade,reliability,ops,cli}/**/*.test.ts'],
     },
   ],
+  // A global option: inside `projects` jest ignores it. Integration tests start processes and servers.
+  testTimeout: 60_000,
 };
 
 export default config;

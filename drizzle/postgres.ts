@@ -56,9 +56,39 @@ export const memories = aimemo.table(
   },
   (t) => [
     primaryKey({ name: 'memories_pk', columns: [t.namespace, t.id] }),
-    index('memories_ns_ts_idx').on(t.namespace, t.timestamp.desc()),
+    // Newest first, ties by id in byte order (as SQLite orders them): list() and the
+    // neighbours of a search hit read it in order, without a sort. Migration 0001.
+    index('memories_ns_ts_id_idx').on(t.namespace, t.timestamp.desc().nullsFirst(), sql`${t.id} COLLATE "C" DESC`),
     index('memories_search_idx').using('gin', t.searchVector),
     index('memories_tags_idx').using('gin', t.tags),
     index('memories_metadata_idx').using('gin', t.metadata.op('jsonb_path_ops')),
   ],
 );
+
+const PG_TIMESTAMP = /^(\d{4,})-(\d\d)-(\d\d)[ T](\d\d):(\d\d):(\d\d)(?:\.(\d+))?(?:([+-])(\d\d)(?::?(\d\d))?(?::?(\d\d))?)?( BC)?$/;
+
+/**
+ * Reads a `timestamp`/`timestamptz` as PostgreSQL writes it (DateStyle ISO):
+ * `2024-06-01 12:30:00.123+02`, `0050-06-15 12:30:00+00`, or, for old dates in
+ * a session with a named time zone, a local-mean-time offset such as
+ * `1850-01-01 00:53:28+00:53:28`. A `Date` (a driver that parsed it already) is
+ * returned as it is; anything else goes to `new Date()`.
+ *
+ * Why not `new Date(text)`, as drizzle's mapper does: its legacy parser turns
+ * years 1-99 into 1901-2099 and an offset with seconds into Invalid Date (the
+ * same bug is open in postgres.js #1185 and PGlite #1074).
+ */
+export function parsePgTimestamp(value: string | Date): Date {
+  if (typeof value !== 'string') return value;
+  const m = PG_TIMESTAMP.exec(value);
+  if (!m) return new Date(value);
+  const [, y, mo, d, h, mi, s, frac, sign, oh, om, os, bc] = m;
+  const date = new Date(0);
+  date.setUTCFullYear(bc ? 1 - Number(y) : Number(y), Number(mo) - 1, Number(d)); // setUTCFullYear keeps years below 100
+  date.setUTCHours(Number(h), Number(mi), Number(s), Number((frac ?? '').padEnd(3, '0').slice(0, 3)));
+  const offset = sign ? (sign === '-' ? -1 : 1) * ((Number(oh) * 60 + Number(om ?? 0)) * 60 + Number(os ?? 0)) * 1000 : 0;
+  return new Date(date.getTime() - offset);
+}
+
+// drizzle's own mapper is `new Date(text)`; see parsePgTimestamp. Only reading changes: the SQL type, and so drizzle-kit's view of the column, stay the same.
+(memories.timestamp as unknown as { mapFromDriverValue(value: string | Date): Date }).mapFromDriverValue = parsePgTimestamp;

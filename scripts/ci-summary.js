@@ -24,6 +24,12 @@ for (const [name, match] of Object.entries(suites)) {
     missing++;
   }
 }
+const reliability = tests.filter((t) => t.file.includes('/tests/reliability/') && t.status === 'passed').length;
+console.log(`Reliability (tests/reliability, short versions): ${reliability} tests passed`);
+if (reliability === 0) {
+  console.error('the reliability tests did not run');
+  missing++;
+}
 const skipped = count('pending') + count('skipped') + count('todo');
 console.log(`jest: ${count('passed')} passed, ${count('failed')} failed, ${skipped} skipped`);
 process.exit(missing > 0 || count('failed') > 0 || !report.success ? 1 : 0);

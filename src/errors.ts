@@ -11,7 +11,10 @@ export type AIMemoErrorCode =
   | 'SCHEMA_OUTDATED'
   | 'MIGRATION_FAILED'
   | 'STORE_CLOSED'
-  | 'UNSUPPORTED';
+  | 'UNSUPPORTED'
+  | 'VERIFICATION_FAILED'
+  | 'BAD_FILE'
+  | 'ABORTED';
 
 /**
  * Base class of every AIMemo error.
@@ -92,5 +95,59 @@ export class MigrationError extends AIMemoError {
 export class StoreClosedError extends AIMemoError {
   constructor(store: string) {
     super('STORE_CLOSED', `${store} is closed; create a new store to use it again`);
+  }
+}
+
+/** What {@link TransferVerificationError} reports for one namespace whose copy differs from its source. */
+export interface NamespaceMismatch {
+  namespace: string;
+  source: { count: number; checksum: string };
+  destination: { count: number; checksum: string };
+}
+
+/**
+ * After a transfer, a namespace's count or checksum differs between the source
+ * and the destination (the source changed during the transfer, or the
+ * destination holds memories the source does not). Running the transfer again
+ * copies what changed; `mismatches` says where.
+ */
+export class TransferVerificationError extends AIMemoError {
+  readonly mismatches: NamespaceMismatch[];
+  constructor(mismatches: NamespaceMismatch[]) {
+    const first = mismatches[0];
+    const shown = mismatches
+      .slice(0, 3)
+      .map((m) => `${JSON.stringify(m.namespace)} (source ${m.source.count}, destination ${m.destination.count}${m.source.count === m.destination.count ? ', checksums differ' : ''})`)
+      .join(', ');
+    super(
+      'VERIFICATION_FAILED',
+      `transfer verification failed for ${mismatches.length} namespace${mismatches.length === 1 ? '' : 's'}: ${shown}${mismatches.length > 3 ? ', …' : ''}. ` +
+        (first && first.destination.count > first.source.count
+          ? 'The destination holds memories the source does not; clear those namespaces in the destination first, or keep them knowingly.'
+          : 'The source may have changed during the transfer; run it again (unchanged memories are skipped).'),
+    );
+    this.mismatches = mismatches;
+  }
+}
+
+/**
+ * A file is not what the operation needs: not AIMemo JSON Lines (or of an
+ * unsupported version), not an SQLite database, or not readable/writable.
+ * Nothing was written. `line` is the 1-based line it is about, when there is one.
+ */
+export class BadFileError extends AIMemoError {
+  readonly file: string;
+  readonly line: number | undefined;
+  constructor(file: string, message: string, options?: { line?: number; cause?: unknown }) {
+    super('BAD_FILE', `${file}${options?.line === undefined ? '' : `, line ${options.line}`}: ${message}`, options);
+    this.file = file;
+    this.line = options?.line;
+  }
+}
+
+/** A long operation was stopped through its `signal`; whole batches written before it stay. */
+export class OperationAbortedError extends AIMemoError {
+  constructor(operation: string, options?: { cause?: unknown }) {
+    super('ABORTED', `${operation} was aborted; every batch written before it stopped is complete, and running it again continues safely`, options);
   }
 }

@@ -115,10 +115,15 @@ export function validateQuery(value: unknown, field = 'query'): string {
   return value;
 }
 
+/**
+ * `{…}` or `Object.create(null)`, from this realm or another (a worker, a vm
+ * context, jest's sandbox): its prototype is some realm's `Object.prototype`,
+ * whose own prototype is null. Class instances, Maps, Dates and arrays are not.
+ */
 function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null) return false;
+  if (typeof value !== 'object' || value === null || Object.prototype.toString.call(value) !== '[object Object]') return false;
   const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
+  return proto === null || Object.getPrototypeOf(proto) === null;
 }
 
 function checkJson(value: unknown, field: string, ancestors: object[]): void {
@@ -201,4 +206,42 @@ export function validateNewMemory(value: unknown, prefix = ''): CheckedMemory {
     tags: validateTags(m.tags, `${prefix}tags`),
     timestamp: validateTimestamp(m.timestamp, `${prefix}timestamp`),
   };
+}
+
+/** ISO 8601 date and time with a zone: `2026-01-31T09:30:00.000Z`, `…+02:00`; seconds and fractions optional. */
+const ISO_8601 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-](\d{2}):?(\d{2}))$/;
+
+/**
+ * An ISO 8601 timestamp string with a time zone (`Z` or an offset), as JSON
+ * Lines files hold them. Fractions beyond milliseconds are dropped.
+ */
+export function validateIsoTimestamp(value: unknown, field = 'timestamp'): Date {
+  const rule = 'must be an ISO 8601 date and time with a time zone, like 2026-01-31T09:30:00.000Z';
+  if (typeof value !== 'string') throw new ValidationError(field, rule, describe(value));
+  const m = ISO_8601.exec(value);
+  if (!m) throw new ValidationError(field, rule, `"${value.slice(0, 40)}"`);
+  const [year, month, day, hour, minute, second, offH, offM] = m.slice(1).map((p) => (p === undefined ? 0 : Number(p)));
+  const daysInMonth = new Date(Date.UTC(2000 + (year % 400), month, 0)).getUTCDate(); // leap years repeat every 400
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth || hour > 23 || minute > 59 || second > 59 || offH > 23 || offM > 59) {
+    throw new ValidationError(field, `${rule} (no such date or time)`, `"${value.slice(0, 40)}"`);
+  }
+  return validateTimestamp(new Date(value), field)!;
+}
+
+/** The fields a memory record in a file may have (JSON Lines, format version 1). */
+const RECORD_FIELDS = new Set(['id', 'namespace', 'content', 'metadata', 'tags', 'timestamp']);
+
+/**
+ * One memory as a file holds it (a JSON Lines line, already parsed): the
+ * fields of {@link NewMemory} with the timestamp as an ISO 8601 string, and no
+ * other fields. Checked with the same rules as `save`.
+ */
+export function validateMemoryRecord(value: unknown): CheckedMemory {
+  if (!isPlainObject(value)) throw new ValidationError('memory', 'must be a JSON object with a content string', describe(value));
+  const unknown = Object.keys(value).filter((k) => !RECORD_FIELDS.has(k));
+  if (unknown.length > 0) {
+    throw new ValidationError(unknown[0].slice(0, 40), `is not a memory field (expected ${[...RECORD_FIELDS].join(', ')})`);
+  }
+  const { timestamp, ...rest } = value;
+  return validateNewMemory({ ...rest, timestamp: timestamp === undefined ? undefined : validateIsoTimestamp(timestamp) });
 }

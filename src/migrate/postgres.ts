@@ -19,6 +19,16 @@ export type AnyPgDatabase = PgDatabase<PgQueryResultHKT, any>;
 const TABLE = sql.raw(`"${AIMEMO_SCHEMA}"."${MIGRATIONS_TABLE}"`);
 const LOCK_KEY = 'aimemo:migrations';
 
+/**
+ * `CREATE SCHEMA IF NOT EXISTS "aimemo"`, as drizzle-kit writes it at the top of
+ * 0000_init. PostgreSQL checks the CREATE privilege on the database before it
+ * looks whether the schema exists, so a role that owns a schema made for it
+ * (and has no CREATE on the database) fails on it. The runner has made sure
+ * the schema exists by then, so the statement is a no-op and is skipped; the
+ * migration file, and the hash recorded for it, stay as released.
+ */
+const CREATE_OWN_SCHEMA = new RegExp(`^\\s*CREATE SCHEMA IF NOT EXISTS "${AIMEMO_SCHEMA}"\\s*;?\\s*$`, 'i');
+
 /** Rows of `db.execute()`: postgres.js returns an array, PGlite `{ rows }`. */
 export function rowsOf<T>(result: unknown): T[] {
   return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
@@ -66,7 +76,10 @@ export async function migratePostgres(db: AnyPgDatabase, autoMigrate: boolean, f
       for (const m of migrations) {
         if (now !== null && now >= m.when) continue;
         current = m.tag;
-        for (const statement of m.statements) await tx.execute(sql.raw(statement));
+        for (const statement of m.statements) {
+          if (CREATE_OWN_SCHEMA.test(statement)) continue;
+          await tx.execute(sql.raw(statement));
+        }
         await tx.execute(sql`INSERT INTO ${TABLE} ("hash", "created_at") VALUES (${m.hash}, ${m.when})`);
       }
     });

@@ -10,10 +10,13 @@
  *     primary := word | word'*' | '"' words '"' | '(' or ')'
  *
  * Operators are the upper-case words AND, OR, NOT; lower-case ones are plain
- * words. A word is a run of letters, digits or private-use characters (the
- * token characters of FTS5's `unicode61` tokenizer); everything else separates
+ * words. A word is a run of letters and digits; everything else separates
  * words, so quotes, brackets, `:`, `^`, `-` or SQL can never reach a database's
- * query syntax. English stop words are dropped (see `stop-words.ts`).
+ * query syntax. Private-use characters (U+E000–U+F8FF, planes 15–16: icon
+ * fonts) separate words too: FTS5's `unicode61` would keep them in a token,
+ * but PostgreSQL's parser reads them as spaces, so a stray icon in a query
+ * would make SQLite find nothing while PostgreSQL ignored it. English stop
+ * words are dropped (see `stop-words.ts`).
  *
  * {@link parseQuery} never throws: a missing operand, an unclosed bracket or
  * quote, a query of only stop words all end in a smaller tree, or `null`
@@ -37,8 +40,8 @@ type Token =
   | { t: 'phrase'; words: string[] }
   | { t: 'AND' | 'OR' | 'NOT' | '(' | ')' };
 
-/** Characters FTS5's unicode61 tokenizer keeps in a token (categories L*, N*, Co). */
-const WORD = /[\p{L}\p{N}\p{Co}]+/gu;
+/** Letters and digits: token characters of FTS5's unicode61 (L*, N*; not Co, see above) and of PostgreSQL. */
+const WORD = /[\p{L}\p{N}]+/gu;
 
 /** Splits text into lower-cased words, exactly as the backends' tokenizers do. */
 export function words(text: string): string[] {
@@ -47,7 +50,7 @@ export function words(text: string): string[] {
 
 function tokenize(input: string): Token[] {
   const tokens: Token[] = [];
-  const re = /"([^"]*)"?|\(|\)|([\p{L}\p{N}\p{Co}]+)(\*)?/gu;
+  const re = /"([^"]*)"?|\(|\)|([\p{L}\p{N}]+)(\*)?/gu;
   for (const m of input.matchAll(re)) {
     const [all, phrase, word, star] = m;
     if (all.startsWith('"')) tokens.push({ t: 'phrase', words: words(phrase ?? '') });

@@ -12,6 +12,26 @@ export interface SearchParams {
   limit: number;
   tags: string[];
   mode: SearchMode;
+  /** Only these memories (those of them that match). */
+  ids?: string[];
+  /**
+   * Which memories are candidates, when narrower than `query` (mode 'any'
+   * leaves out words so common that ranking every memory holding them would
+   * cost more than it tells); `query` still decides the score where it can.
+   */
+  filter?: QueryNode;
+}
+
+/** A word of a query, to count how many memories hold it. */
+export interface QueryWord {
+  word: string;
+  prefix: boolean;
+}
+
+/** A memory whose neighbours in time are wanted. */
+export interface Anchor {
+  id: string;
+  timestamp: Date;
 }
 
 export interface PageParams {
@@ -19,6 +39,20 @@ export interface PageParams {
   limit: number | undefined;
   offset: number;
   tags: string[];
+}
+
+export interface OptimizeParams {
+  /** Also reclaim space: `VACUUM`. */
+  vacuum: boolean;
+}
+
+/** One maintenance step and how long it took. */
+export interface OptimizeStep {
+  /** What ran, as SQL (`ANALYZE aimemo.memories`, `PRAGMA optimize`, …). */
+  step: string;
+  ms: number;
+  /** What the step reported, when it reports anything (e.g. the WAL checkpoint's page counts). */
+  result?: Record<string, number>;
 }
 
 export interface MemoryRepository {
@@ -31,11 +65,38 @@ export interface MemoryRepository {
   remove(namespace: string, id: string): Promise<boolean>;
   /** Ranked full-text search, best first. */
   search(query: QueryNode, params: SearchParams): Promise<SearchResult[]>;
+  /**
+   * For each anchor, the ids of up to `window` memories saved just before it
+   * and `window` just after it in the namespace (ordered by timestamp, then id
+   * by bytes), in one round trip.
+   */
+  neighbors(namespace: string, anchors: Anchor[], window: number): Promise<Map<string, string[]>>;
+  /**
+   * How many memories of the namespace hold each word, counting no further
+   * than `cap` (so the cost stays bounded). Both dialects count in the
+   * namespace: which memories a search returns must not depend on other
+   * namespaces (SQLite's `bm25()` scores still take table-wide statistics).
+   */
+  wordCounts(namespace: string, words: QueryWord[], cap: number): Promise<number[]>;
   /** Newest first (ties: id descending). */
   page(params: PageParams): Promise<Memory[]>;
   count(namespace: string): Promise<number>;
   clear(namespace: string): Promise<number>;
   namespaces(): Promise<string[]>;
+  /** Every namespace with how many memories it holds, in namespace order. */
+  namespaceCounts(): Promise<{ namespace: string; count: number }[]>;
   stats(): Promise<TableStats>;
+  /**
+   * Up to `limit` memories of the namespace whose id sorts after `after` (from
+   * the start when undefined), in id order: keyset pagination over the
+   * `(namespace, id)` key index, so every page costs the same however deep.
+   * The order is the key index's own (SQLite: bytes; PostgreSQL: the
+   * database's collation); callers only pass back ids this method returned.
+   */
+  scan(namespace: string, after: string | undefined, limit: number): Promise<Memory[]>;
+  /** The memories of the namespace with these ids (any order; missing ids are left out). */
+  getMany(namespace: string, ids: string[]): Promise<Memory[]>;
+  /** Maintenance that is safe while the application works; returns what it did. */
+  optimize(params: OptimizeParams): Promise<OptimizeStep[]>;
   close(): Promise<void>;
 }

@@ -6,11 +6,13 @@
  * exactly the same input with exactly the same error.
  */
 import { StoreClosedError } from '../errors';
-import { parseQuery } from '../search/query';
+import { parseQuery, type QueryNode } from '../search/query';
+import { anchors, pruneCommonWords, prunableWords, RANKING, rerank } from '../search/rerank';
 import type { ListOptions, Memory, MemoryStore, NewMemory, SearchOptions, SearchResult, TableStats } from '../types';
 import { uuidv7 } from '../uuid';
 import {
   DEFAULT_SEARCH_LIMIT,
+  describe,
   LIMITS,
   validateId,
   validateLimit,
@@ -23,7 +25,18 @@ import {
   type CheckedMemory,
 } from '../validate';
 import { ValidationError } from '../errors';
-import type { MemoryRepository } from './repository';
+import type { MemoryRepository, OptimizeStep, SearchParams } from './repository';
+
+export type { OptimizeStep } from './repository';
+
+/** What {@link SqlStore.optimize} returns: each step run, with its duration. */
+export interface OptimizeResult {
+  dialect: 'sqlite' | 'postgres';
+  steps: OptimizeStep[];
+}
+
+/** Largest batch `iterate` reads at once. */
+const MAX_BATCH = 100_000;
 
 /** Turns a driver error into an AIMemo error, or returns it unchanged when unknown. */
 export type ErrorMapper = (error: unknown) => unknown;
@@ -51,6 +64,11 @@ export abstract class SqlStore implements MemoryStore {
     } catch (error) {
       throw this.mapError(error);
     }
+  }
+
+  /** Which SQL dialect the store speaks. */
+  get dialect(): 'sqlite' | 'postgres' {
+    return this.repository.dialect;
   }
 
   /**
@@ -96,7 +114,29 @@ export abstract class SqlStore implements MemoryStore {
     const mode = validateMode(opts.mode, 'options.mode');
     const tree = parseQuery(text, mode);
     if (!tree) return this.run(async () => []);
-    return this.run(() => this.repository.search(tree, { namespace, limit, tags, mode }));
+    if (mode === 'all') return this.run(() => this.repository.search(tree, { namespace, limit, tags, mode }));
+    return this.run(() => this.rankAny(tree, { namespace, limit, tags, mode }));
+  }
+
+  /**
+   * Mode 'any': the database's ranking, re-ranked by coverage and context
+   * (see `search/rerank.ts`). Four round trips: how common the words are (so
+   * the very common ones can be left out of the candidates), the best
+   * matches, the memories saved next to them, and the scores of those of them
+   * that match.
+   */
+  private async rankAny(tree: QueryNode, params: SearchParams): Promise<SearchResult[]> {
+    const words = prunableWords(tree);
+    const counts = words.length > 1 ? await this.repository.wordCounts(params.namespace, words, RANKING.commonWord) : [];
+    const filter = pruneCommonWords(tree, counts);
+    const pool = await this.repository.search(tree, { ...params, filter, limit: Math.max(params.limit, RANKING.pool) });
+    const best = anchors(pool, tree, RANKING.anchors);
+    const near = await this.repository.neighbors(params.namespace, best, RANKING.window);
+    const known = new Set(pool.map((m) => m.id));
+    const missing = [...new Set([...near.values()].flat())].filter((id) => !known.has(id));
+    // Neighbours must match too: the same candidate filter, so very common words never force a full scan.
+    const extra = missing.length ? await this.repository.search(tree, { ...params, filter, limit: missing.length, ids: missing }) : [];
+    return rerank([...pool, ...extra], tree, near).slice(0, params.limit);
   }
 
   async list(options: ListOptions = {}): Promise<Memory[]> {
@@ -131,6 +171,73 @@ export abstract class SqlStore implements MemoryStore {
 
   async getTableStats(): Promise<TableStats> {
     return this.run(() => this.repository.stats());
+  }
+
+  /**
+   * Reads a whole namespace in batches of at most `batchSize` memories, in id
+   * order, one query per batch (keyset pagination on the `(namespace, id)`
+   * index): memory stays flat however large the namespace, and every batch
+   * costs the same. For small namespaces `getAllMemories` is simpler.
+   *
+   * Not a snapshot: on a live store, memories saved or deleted while iterating
+   * may or may not be seen, but none is returned twice.
+   *
+   * @defaultValue `batchSize` 1000
+   * @throws ValidationError for a bad namespace or a batch size outside 1-100,000.
+   * @example
+   * for await (const batch of store.iterate('user_123', { batchSize: 5000 })) {
+   *   for (const memory of batch) console.log(memory.id);
+   * }
+   */
+  async *iterate(namespace: string, options: { batchSize?: number } = {}): AsyncGenerator<Memory[], void, undefined> {
+    if (namespace === undefined) throw new ValidationError('namespace', 'is required');
+    const ns = validateNamespace(namespace);
+    const batchSize = validateLimit(options?.batchSize, 'options.batchSize', 1000, MAX_BATCH)!;
+    let after: string | undefined;
+    for (;;) {
+      const batch = await this.run(() => this.repository.scan(ns, after, batchSize));
+      if (batch.length > 0) yield batch;
+      if (batch.length < batchSize) return;
+      after = batch[batch.length - 1].id;
+    }
+  }
+
+  /**
+   * The memories of one namespace with these ids, in the order of `ids`;
+   * ids that are not there are left out.
+   * @throws ValidationError for a bad id or namespace.
+   */
+  async getMany(ids: string[], namespace?: string): Promise<Memory[]> {
+    if (!Array.isArray(ids)) throw new ValidationError('ids', 'must be an array of ids', describe(ids));
+    const keys = ids.map((id, i) => validateId(id, `ids[${i}]`));
+    const ns = validateNamespace(namespace);
+    if (keys.length === 0) return [];
+    const found = await this.run(() => this.repository.getMany(ns, [...new Set(keys)]));
+    const byId = new Map(found.map((m) => [m.id, m]));
+    return keys.flatMap((id) => byId.get(id) ?? []);
+  }
+
+  /** Every namespace with how many memories it holds, in namespace order (one query). */
+  async countByNamespace(): Promise<{ namespace: string; count: number }[]> {
+    return this.run(() => this.repository.namespaceCounts());
+  }
+
+  /**
+   * Routine maintenance, safe while the application keeps reading and writing.
+   * SQLite: FTS5 `optimize`, `PRAGMA optimize`, a WAL checkpoint (`TRUNCATE`).
+   * PostgreSQL: `ANALYZE`. With `vacuum: true` also `VACUUM` (SQLite: rewrites
+   * the file and blocks writers while it runs; PostgreSQL: `VACUUM (ANALYZE)`,
+   * which blocks nobody).
+   *
+   * @example
+   * const { steps } = await store.optimize();
+   * for (const s of steps) console.log(`${s.step}: ${s.ms} ms`);
+   */
+  async optimize(options: { vacuum?: boolean } = {}): Promise<OptimizeResult> {
+    const vacuum = options?.vacuum ?? false;
+    if (typeof vacuum !== 'boolean') throw new ValidationError('options.vacuum', 'must be a boolean', describe(vacuum));
+    const steps = await this.run(() => this.repository.optimize({ vacuum }));
+    return { dialect: this.repository.dialect, steps };
   }
 
   /** Releases what the store opened; connections the app passed in stay open. Idempotent. */

@@ -26,4 +26,12 @@ export interface StoreHarness {
    * when a harness does not provide it.
    */
   poison?(store: MemoryStore): Promise<string>;
+  /**
+   * Known limitations of the driver underneath, each with the reason printed
+   * when a test is skipped because of it.
+   */
+  limitations?: {
+    /** The driver drops a U+FEFF at the start of a text value it returns. */
+    leadingBom?: string;
+  };
 }

@@ -176,7 +176,7 @@ function describeMigrations(target: Target): void {
           { schemaname: AIMEMO_SCHEMA, tablename: 'memories' },
         ]);
         const indexes = (await f.query<{ indexname: string }>(`SELECT indexname FROM pg_indexes WHERE schemaname = '${AIMEMO_SCHEMA}'`)).map((r) => r.indexname);
-        expect(indexes).toEqual(expect.arrayContaining(['memories_pk', 'memories_ns_ts_idx', 'memories_search_idx', 'memories_tags_idx', 'memories_metadata_idx']));
+        expect(indexes).toEqual(expect.arrayContaining(['memories_pk', 'memories_ns_ts_id_idx', 'memories_search_idx', 'memories_tags_idx', 'memories_metadata_idx']));
         expect(await outside(f)).toEqual(before);
       }));
 

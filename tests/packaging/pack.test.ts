@@ -412,6 +412,16 @@ describe('the packed package, installed into an app', () => {
     }
   });
 
+  it('installs the aimemo CLI: npx aimemo migrates, adds and searches from the app', async () => {
+    const db = path.join(tmp, 'cli.db');
+    const npx = (args: string[]) => mustRun('npx', ['--no', '--', 'aimemo', ...args], app);
+    expect((await npx(['--version'])).stdout.trim()).toBe(JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8')).version);
+    expect((JSON.parse((await npx(['migrate', '--db', db, '--json'])).stdout) as { applied: string[] }).applied.length).toBeGreaterThan(0);
+    await npx(['add', 'Installed CLI works from node_modules/.bin', '-n', 'cli', '--db', db]);
+    const hits = JSON.parse((await npx(['search', 'installed', '-n', 'cli', '--db', db, '--json'])).stdout) as Hit[];
+    expect(hits.map((h) => h.content)).toEqual(['Installed CLI works from node_modules/.bin']);
+  });
+
   it('works from CommonJS: SQLiteStore on a new file finds the shipped migrations', async () => {
     const r = await node('consumer.cjs', { DB_FILE: path.join(tmp, 'cjs.db') });
     expectExit(r, 0, 'node consumer.cjs');

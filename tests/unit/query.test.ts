@@ -60,6 +60,11 @@ describe('parseQuery', () => {
     expect(parseQuery('東京 café')).toEqual({ kind: 'and', children: [term('東京'), term('café')] });
   });
 
+  it('treats private-use characters (icon fonts) as separators, as PostgreSQL does', () => {
+    expect(parseQuery('\uf113 git\ue0a0branch \u{F0000}')).toEqual({ kind: 'and', children: [term('git'), term('branch')] });
+    expect(parseQuery('\ue000')).toBeNull();
+  });
+
   it.each(JUNK_QUERIES.map((q) => [JSON.stringify(q).slice(0, 50), q]))('never throws on %s', (_label, q) => {
     for (const mode of ['all', 'any'] as const) {
       const tree = parseQuery(q, mode);

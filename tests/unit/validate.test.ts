@@ -68,3 +68,16 @@ describe('uuidv7', () => {
     expect(new Set(ids).size).toBe(ids.length);
   });
 });
+
+describe('plain objects from another realm', () => {
+  it('accepts an object made in a vm context, refuses a class instance', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const vm = require('node:vm') as typeof import('node:vm');
+    const foreign = vm.runInNewContext('({ a: { b: [1, 2] } })');
+    expect(validateMetadata(foreign)).toEqual({ a: { b: [1, 2] } });
+    class Thing {
+      x = 1;
+    }
+    expect(() => validateMetadata({ t: new Thing() as never })).toThrow('metadata.t');
+  });
+});

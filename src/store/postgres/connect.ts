@@ -95,13 +95,14 @@ export interface PoolOptions extends PoolSettings {
 export function ownedPool(url: string, options: PoolOptions): PostgresConnection {
   const postgres = load<typeof postgresType>('postgres', 'PostgresStore with a URL');
   const { drizzle } = load<typeof import('drizzle-orm/postgres-js')>('drizzle-orm/postgres-js', 'PostgresStore with a URL');
-  const pool = new PostgresPool(options, async () => {
+  const pool = new PostgresPool(options, async (onLost) => {
     const client = postgres(url, {
       max: 1, // one socket per slot: the pool does the counting
       max_lifetime: null, // recycling is the pool's job (poolRecycle), so counts stay true
       idle_timeout: 0,
       connect_timeout: options.connectTimeout,
       onnotice: () => undefined,
+      onclose: onLost, // the server or the network closed the socket
       ...(options.ssl === undefined ? {} : { ssl: options.ssl }),
       connection: { application_name: 'aimemo' },
     });

@@ -14,6 +14,9 @@
  *   served) for at most `poolTimeout` seconds, then gets a PoolTimeoutError.
  * - A connection older than `poolRecycle` seconds is closed when returned and
  *   replaced on demand; so is one that failed with a connection error.
+ * - A connection the server or the network closes (a restart, an idle-session
+ *   timeout) leaves the pool at once if idle, or when returned, so the counts
+ *   never include a socket that is gone.
  */
 import type postgresType from 'postgres';
 import { PoolTimeoutError, StoreClosedError } from '../../errors';
@@ -45,6 +48,8 @@ interface Slot {
   client: postgresType.Sql;
   db: AnyPgDatabase;
   openedAt: number;
+  /** Its socket closed (server restart, network): never reuse it. */
+  lost: boolean;
 }
 
 interface Waiter {
@@ -63,8 +68,8 @@ export class PostgresPool {
 
   constructor(
     private readonly settings: PoolSettings,
-    /** Opens one connection; rejects when it cannot. */
-    private readonly connect: () => Promise<{ client: postgresType.Sql; db: AnyPgDatabase }>,
+    /** Opens one connection, calling `onLost` whenever its socket closes; rejects when it cannot. */
+    private readonly connect: (onLost: () => void) => Promise<{ client: postgresType.Sql; db: AnyPgDatabase }>,
   ) {}
 
   status(): PoolStatus {
@@ -119,11 +124,12 @@ export class PostgresPool {
   /** Opens a connection for a caller; it counts as checked out once open. */
   private async open(): Promise<Slot> {
     this.#opening++; // counted before the await, or concurrent callers overshoot the limit
+    const slot = { lost: false } as Slot;
     try {
-      const { client, db } = await this.connect();
+      const { client, db } = await this.connect(() => this.lose(slot));
       this.#opening--;
       this.#busy++;
-      return { client, db, openedAt: Date.now() };
+      return Object.assign(slot, { client, db, openedAt: Date.now(), lost: false });
     } catch (error) {
       this.#opening--;
       this.serveWaiters(); // the room this attempt held is free again
@@ -133,7 +139,7 @@ export class PostgresPool {
 
   private release(slot: Slot, broken: boolean): void {
     this.#busy--;
-    const expired = broken || this.#closed || Date.now() - slot.openedAt >= this.settings.poolRecycle * 1000;
+    const expired = broken || slot.lost || this.#closed || Date.now() - slot.openedAt >= this.settings.poolRecycle * 1000;
     if (!expired && this.#waiters.length > 0) {
       const waiter = this.#waiters.shift()!;
       clearTimeout(waiter.timer);
@@ -148,6 +154,15 @@ export class PostgresPool {
       return;
     }
     this.#idle.push(slot);
+  }
+
+  /** A connection's socket closed: drop it now if idle (a busy one is dropped when returned). */
+  private lose(slot: Slot): void {
+    slot.lost = true;
+    const i = this.#idle.indexOf(slot);
+    if (i < 0) return;
+    this.#idle.splice(i, 1);
+    this.end(slot);
   }
 
   /** Opens connections for waiting callers while there is room (after one was closed). */

@@ -3,17 +3,34 @@
  * or PGlite, full-text search through the generated `search_vector` column
  * (English `tsvector`, GIN-indexed) and `to_tsquery('english', $1)`.
  */
-import { and, arrayContains, count, countDistinct, desc, eq, sql, type SQL } from 'drizzle-orm';
-import { memories } from '../../../drizzle/postgres';
+import { and, arrayContains, asc, count, countDistinct, desc, eq, gt, inArray, sql, type SQL } from 'drizzle-orm';
+import { AIMEMO_SCHEMA, memories, parsePgTimestamp } from '../../../drizzle/postgres';
 import { appliedPostgresVersion, migratePostgres, rowsOf, type AnyPgDatabase } from '../../migrate/postgres';
 import type { QueryNode } from '../../search/query';
+import { RANKING } from '../../search/rerank';
 import { toTsquery } from '../../search/tsquery';
-import type { Memory, SearchResult, TableStats } from '../../types';
-import type { MemoryRepository, PageParams, SearchParams } from '../repository';
+import type { Json, Memory, SearchResult, TableStats } from '../../types';
+import type { Anchor, QueryWord, MemoryRepository, OptimizeParams, OptimizeStep, PageParams, SearchParams } from '../repository';
 import type { PostgresConnection } from './connect';
 
-/** Rows per INSERT: 6 parameters each, far below PostgreSQL's 65,535. */
-const CHUNK = 1000;
+/**
+ * Candidates that BM25 (computed in SQL, about 10 µs a row) scores: the best
+ * by `ts_rank` (in C, about 1 µs a row). Bounds the cost of a query whose
+ * words many memories hold; the mode-'any' pool is 20 of these.
+ */
+const PRESCORE = 200;
+
+/** How long a namespace's BM25 statistics (size, average length) are reused. */
+const STATS_TTL_MS = 60_000;
+
+/** A word held by this many memories of the namespace or more adds nothing to BM25 (see RANKING.commonWord). */
+const COMMON = RANKING.commonWord;
+
+/** Rows per upsert statement (one JSON parameter each): a few MB at most. */
+const UPSERT_CHUNK = 5000;
+
+/** Ids per `getMany` query: one parameter each, far below PostgreSQL's 65,535. */
+const IDS_PER_QUERY = 10_000;
 
 const columns = {
   id: memories.id,
@@ -29,21 +46,10 @@ const byteOrder = (column: SQL.Aliased | typeof memories.id | typeof memories.na
 
 const hasTags = (tags: string[]): SQL | undefined => (tags.length ? arrayContains(memories.tags, tags) : undefined);
 
-/** The row as inserted. Metadata goes in as text cast to jsonb, whatever JSON serializer the client has. */
-function toRow(m: Memory) {
-  return {
-    namespace: m.namespace,
-    id: m.id,
-    content: m.content,
-    metadata: sql`${JSON.stringify(m.metadata)}::text::jsonb`,
-    tags: m.tags,
-    timestamp: m.timestamp,
-  };
-}
-
 export class PostgresRepository implements MemoryRepository {
   readonly dialect = 'postgres' as const;
   #conn: PostgresConnection | undefined;
+  readonly #stats = new Map<string, { n: number; avgdl: number; at: number }>();
 
   constructor(
     private readonly connect: () => PostgresConnection,
@@ -68,25 +74,31 @@ export class PostgresRepository implements MemoryRepository {
     return this.use((db) => appliedPostgresVersion(db));
   }
 
+  /**
+   * ```sql
+   * INSERT INTO aimemo.memories (namespace, id, content, metadata, tags, "timestamp")
+   * SELECT … FROM jsonb_to_recordset($1::text::jsonb) AS r(namespace text, id text, content text, metadata jsonb, tags text[], "timestamp" timestamptz)
+   * ON CONFLICT (namespace, id) DO UPDATE SET content = excluded.content, …
+   * ```
+   * The rows travel as one JSON parameter rather than six parameters per row:
+   * PostgreSQL parses and plans one small statement instead of one with
+   * thousands of placeholders, and the client serializes one string.
+   */
   async upsertMany(rows: Memory[]): Promise<void> {
     const write = async (db: AnyPgDatabase, chunk: Memory[]) => {
-      await db
-        .insert(memories)
-        .values(chunk.map(toRow))
-        .onConflictDoUpdate({
-          target: [memories.namespace, memories.id],
-          set: {
-            content: sql`excluded.content`,
-            metadata: sql`excluded.metadata`,
-            tags: sql`excluded.tags`,
-            timestamp: sql`excluded."timestamp"`,
-          },
-        });
+      const json = JSON.stringify(chunk.map((m) => ({ namespace: m.namespace, id: m.id, content: m.content, metadata: m.metadata, tags: m.tags, timestamp: m.timestamp.toISOString() })));
+      await db.execute(sql`
+        INSERT INTO ${memories} ("namespace", "id", "content", "metadata", "tags", "timestamp")
+        SELECT r."namespace", r."id", r."content", r."metadata", r."tags", r."timestamp"
+        FROM jsonb_to_recordset(${json}::text::jsonb)
+          AS r("namespace" text, "id" text, "content" text, "metadata" jsonb, "tags" text[], "timestamp" timestamptz)
+        ON CONFLICT ("namespace", "id") DO UPDATE SET
+          "content" = excluded."content", "metadata" = excluded."metadata", "tags" = excluded."tags", "timestamp" = excluded."timestamp"`);
     };
     await this.use(async (db) => {
-      if (rows.length <= CHUNK) return write(db, rows); // one statement is atomic by itself
+      if (rows.length <= UPSERT_CHUNK) return write(db, rows); // one statement is atomic by itself
       await db.transaction(async (tx) => {
-        for (let i = 0; i < rows.length; i += CHUNK) await write(tx as unknown as AnyPgDatabase, rows.slice(i, i + CHUNK));
+        for (let i = 0; i < rows.length; i += UPSERT_CHUNK) await write(tx as unknown as AnyPgDatabase, rows.slice(i, i + UPSERT_CHUNK));
       });
     });
   }
@@ -112,25 +124,152 @@ export class PostgresRepository implements MemoryRepository {
   }
 
   /**
+   * BM25 over the `tsvector`, with the constants of SQLite's FTS5 `bm25()`
+   * (k1 = 1.2, b = 0.75, idf = ln((N - df + 0.5) / (df + 0.5)), at least 1e-6),
+   * so both backends rank alike; `ts_rank_cd` ignores how rare a word is.
+   * N and the average length (distinct lexemes) are the namespace's (cached a
+   * minute), each term's df is counted in the namespace up to 1,000: a word
+   * held by more memories scores 0 (BM25 gives it almost nothing where most
+   * memories hold it), which bounds the work; tf is the lexeme's positions.
    * ```sql
-   * SELECT id, …, ts_rank_cd(search_vector, to_tsquery('english', $1)) AS score
-   * FROM aimemo.memories
-   * WHERE namespace = $2 AND search_vector @@ to_tsquery('english', $3) [AND tags @> $4]
-   * ORDER BY score DESC, "timestamp" DESC, id LIMIT $5
+   * WITH terms AS (lexemes of the query's words, stemmed by to_tsvector('english', …), with df),
+   *      stats AS (SELECT count(*), avg(length(search_vector)) FROM aimemo.memories WHERE namespace = $ns),
+   *      hits  AS (SELECT … WHERE namespace = $ns AND search_vector @@ to_tsquery('english', $q) …)
+   * SELECT hits.*, (SELECT sum(idf · tf·(k1+1) / (tf + k1·(1 - b + b·dl/avgdl))) FROM unnest(search_vector) JOIN terms …) AS score
+   * FROM hits, stats ORDER BY score DESC, "timestamp" DESC, id COLLATE "C" LIMIT $limit
    * ```
    */
   async search(query: QueryNode, params: SearchParams): Promise<SearchResult[]> {
-    const text = toTsquery(query);
-    const tsquery = sql`to_tsquery('english'::regconfig, ${text})`;
-    const score = sql<number>`ts_rank_cd(${memories.searchVector}, ${tsquery})`.mapWith(Number).as('score');
-    return this.use((db) =>
-      db
-        .select({ ...columns, score })
-        .from(memories)
-        .where(and(eq(memories.namespace, params.namespace), sql`${memories.searchVector} @@ ${tsquery}`, hasTags(params.tags)))
-        .orderBy(sql`"score" DESC`, desc(memories.timestamp), byteOrder(memories.id))
-        .limit(params.limit),
+    const prefixes = new Set<string>();
+    const plain: string[] = [];
+    const walk = (n: QueryNode): void => {
+      if (n.kind === 'term') (n.prefix ? prefixes.add(n.word) : plain.push(n.word));
+      else if (n.kind === 'phrase') plain.push(...n.words);
+      else if (n.kind === 'not') walk(n.positive);
+      else n.children.forEach(walk);
+    };
+    walk(query);
+    const ns = params.namespace;
+    const stats = await this.namespaceStats(ns);
+    const filters = sql.join(
+      [
+        sql`m.namespace = ${ns}`,
+        sql`m.search_vector @@ to_tsquery('english'::regconfig, ${toTsquery(params.filter ?? query)})`,
+        ...(params.tags.length ? [sql`m.tags @> ${sql.param(params.tags)}::text[]`] : []),
+        ...(params.ids ? [sql`m.id = ANY(${sql.param(params.ids)}::text[])`] : []),
+      ],
+      sql` AND `,
     );
+    const result = await this.use((db) =>
+      db.execute(sql`
+        WITH words AS (
+          SELECT DISTINCT v.lexeme, false AS prefix FROM unnest(to_tsvector('english'::regconfig, ${plain.join(' ')})) v
+          UNION
+          SELECT DISTINCT v.lexeme, true FROM unnest(${sql.param([...prefixes])}::text[]) w, unnest(to_tsvector('english'::regconfig, w)) v
+        ),
+        stats AS MATERIALIZED (SELECT ${stats.n}::float8 AS n, ${stats.avgdl}::float8 AS avgdl),
+        terms AS MATERIALIZED (
+          SELECT w.lexeme, w.prefix,
+                 CASE WHEN d.df >= ${COMMON} THEN 0 ELSE greatest(ln((greatest(stats.n, d.df) - d.df + 0.5) / (d.df + 0.5)), 1e-6) END AS idf
+          FROM words w, stats, LATERAL (
+            SELECT count(*)::float8 AS df FROM (
+              SELECT 1 FROM ${memories} x
+              WHERE x.namespace = ${ns} AND x.search_vector @@ (quote_literal(w.lexeme) || CASE WHEN w.prefix THEN ':*' ELSE '' END)::tsquery
+              LIMIT ${COMMON}) c
+          ) d
+        ),
+        hits AS (
+          SELECT m.id, m.namespace, m.content, m.metadata, m.tags, m."timestamp", m.search_vector FROM ${memories} m WHERE ${filters}
+          ORDER BY ts_rank(m.search_vector, to_tsquery('english'::regconfig, ${toTsquery(params.filter ?? query)})) DESC
+          LIMIT ${Math.max(PRESCORE, params.limit)}
+        )
+        SELECT hits.id, hits.namespace, hits.content, hits.metadata, hits.tags, hits."timestamp",
+          coalesce((
+            SELECT sum(t.idf * tf.n * 2.2 / (tf.n + 1.2 * (0.25 + 0.75 * length(hits.search_vector) / stats.avgdl)))
+            FROM unnest(hits.search_vector) u
+            JOIN terms t ON u.lexeme = t.lexeme OR (t.prefix AND starts_with(u.lexeme, t.lexeme))
+            CROSS JOIN LATERAL (SELECT coalesce(array_length(u.positions, 1), 1)::float8 AS n) tf
+          ), 0) AS score
+        FROM hits, stats
+        ORDER BY score DESC, hits."timestamp" DESC, hits.id COLLATE "C"
+        LIMIT ${params.limit}`),
+    );
+    return rowsOf<{ id: string; namespace: string; content: string; metadata: Record<string, Json>; tags: string[]; timestamp: string | Date; score: number | string }>(
+      result,
+    ).map((r) => ({
+      id: r.id,
+      namespace: r.namespace,
+      content: r.content,
+      metadata: typeof r.metadata === 'string' ? (JSON.parse(r.metadata) as Record<string, Json>) : r.metadata,
+      tags: r.tags,
+      timestamp: parsePgTimestamp(r.timestamp),
+      score: Number(r.score),
+    }));
+  }
+
+  /**
+   * Two small index range scans per anchor over `memories_ns_ts_id_idx` (migration 0001), joined by UNION ALL;
+   * ids compare by bytes (COLLATE "C"), as on SQLite:
+   * ```sql
+   * SELECT $1 AS anchor, id FROM (SELECT id FROM aimemo.memories WHERE namespace = $2 AND "timestamp" <= $3
+   *   AND ("timestamp", id COLLATE "C") < ($3, $4) ORDER BY "timestamp" DESC, id COLLATE "C" DESC LIMIT $5) …
+   * ```
+   * The plain `"timestamp" <= $3` lets the scan start at the anchor: PostgreSQL
+   * cannot use the row comparison (with its collation) as an index bound.
+   */
+  async neighbors(namespace: string, anchors: Anchor[], window: number): Promise<Map<string, string[]>> {
+    const found = new Map<string, string[]>(anchors.map((a) => [a.id, []]));
+    if (anchors.length === 0 || window < 1) return found;
+    const side = (a: Anchor, before: boolean) => {
+      const dir = sql.raw(before ? 'DESC' : 'ASC');
+      return sql`(SELECT ${a.id}::text AS anchor, ${memories.id} AS id FROM ${memories}
+        WHERE ${memories.namespace} = ${namespace}
+          AND ${memories.timestamp} ${sql.raw(before ? '<=' : '>=')} ${a.timestamp.toISOString()}::timestamptz
+          AND (${memories.timestamp}, ${memories.id} COLLATE "C") ${sql.raw(before ? '<' : '>')} (${a.timestamp.toISOString()}::timestamptz, ${a.id}::text)
+        ORDER BY ${memories.timestamp} ${dir}, ${memories.id} COLLATE "C" ${dir}
+        LIMIT ${window})`;
+    };
+    const parts = anchors.flatMap((a) => [side(a, true), side(a, false)]);
+    const rows = rowsOf<{ anchor: string; id: string }>(await this.use((db) => db.execute(sql.join(parts, sql` UNION ALL `))));
+    for (const r of rows) found.get(r.anchor)!.push(r.id);
+    return found;
+  }
+
+  /**
+   * The namespace's size and average length (distinct lexemes) for BM25.
+   * Counting reads every tsvector of the namespace, so a namespace of 1,000
+   * memories or more is counted at most once a minute: the figures move slowly.
+   */
+  private async namespaceStats(namespace: string): Promise<{ n: number; avgdl: number }> {
+    const known = this.#stats.get(namespace);
+    if (known && Date.now() - known.at < STATS_TTL_MS) return known;
+    const [row] = rowsOf<{ n: number; avgdl: number }>(
+      await this.use((db) =>
+        db.execute(sql`SELECT count(*)::float8 AS n, coalesce(avg(length(${memories.searchVector})), 1)::float8 AS avgdl
+                       FROM ${memories} WHERE ${memories.namespace} = ${namespace}`),
+      ),
+    );
+    const fresh = { n: Number(row.n), avgdl: Number(row.avgdl) || 1, at: Date.now() };
+    if (fresh.n < COMMON) return fresh; // small: counting is cheap, and a cached count would go stale fast
+    if (this.#stats.size > 10_000) this.#stats.clear(); // many namespaces: keep memory bounded
+    this.#stats.set(namespace, fresh);
+    return fresh;
+  }
+
+  async wordCounts(namespace: string, words: QueryWord[], cap: number): Promise<number[]> {
+    if (words.length === 0) return [];
+    // One row per word: a column per word fails past PostgreSQL's 1,664 columns (a long query in mode 'any').
+    const queries = words.map(({ word, prefix }) => toTsquery({ kind: 'term', word, prefix }));
+    const rows = rowsOf<{ i: number | string; n: number }>(
+      await this.use((db) =>
+        db.execute(sql`SELECT w.i, (SELECT count(*)::int FROM (SELECT 1 FROM ${memories} WHERE ${memories.namespace} = ${namespace}
+          AND ${memories.searchVector} @@ to_tsquery('english'::regconfig, w.q) LIMIT ${cap}) s) AS n
+          FROM unnest(${sql.param(queries)}::text[]) WITH ORDINALITY AS w(q, i)`),
+      ),
+    );
+    const counts = words.map(() => 0);
+    for (const r of rows) counts[Number(r.i) - 1] = Number(r.n);
+    return counts;
   }
 
   async page(params: PageParams): Promise<Memory[]> {
@@ -176,6 +315,56 @@ export class PostgresRepository implements MemoryRepository {
         .from(memories),
     );
     return { totalMemories: row.totalMemories, namespaces: row.namespaces, avgSize: Number(row.avgSize ?? 0) };
+  }
+
+  async namespaceCounts(): Promise<{ namespace: string; count: number }[]> {
+    return this.use((db) =>
+      db
+        .select({ namespace: memories.namespace, count: count() })
+        .from(memories)
+        .groupBy(memories.namespace)
+        .orderBy(byteOrder(memories.namespace)),
+    );
+  }
+
+  /**
+   * `WHERE namespace = $1 AND id > $2 ORDER BY id LIMIT $3`, an index scan of
+   * the primary key `(namespace, id)`. Deliberately in the column's own
+   * collation, not `COLLATE "C"`: the key index is built in that collation,
+   * and PostgreSQL uses an index only for its own collation (with `COLLATE
+   * "C"` every page would read and sort the whole namespace, even when the
+   * database's collation is C.UTF-8).
+   */
+  async scan(namespace: string, after: string | undefined, limit: number): Promise<Memory[]> {
+    return this.use((db) =>
+      db
+        .select(columns)
+        .from(memories)
+        .where(and(eq(memories.namespace, namespace), after === undefined ? undefined : gt(memories.id, after)))
+        .orderBy(asc(memories.id))
+        .limit(limit),
+    );
+  }
+
+  async getMany(namespace: string, ids: string[]): Promise<Memory[]> {
+    const found: Memory[] = [];
+    for (let i = 0; i < ids.length; i += IDS_PER_QUERY) {
+      const chunk = ids.slice(i, i + IDS_PER_QUERY);
+      found.push(...(await this.use((db) => db.select(columns).from(memories).where(and(eq(memories.namespace, namespace), inArray(memories.id, chunk))))));
+    }
+    return found;
+  }
+
+  /**
+   * `ANALYZE aimemo.memories` (fresh planner statistics), or with `vacuum`
+   * `VACUUM (ANALYZE) aimemo.memories` (also marks dead rows' space reusable).
+   * Neither blocks reads or writes; `VACUUM FULL`, which would, is never run.
+   */
+  async optimize(params: OptimizeParams): Promise<OptimizeStep[]> {
+    const statement = `${params.vacuum ? 'VACUUM (ANALYZE)' : 'ANALYZE'} "${AIMEMO_SCHEMA}"."memories"`;
+    const started = performance.now();
+    await this.use((db) => db.execute(sql.raw(statement)));
+    return [{ step: statement, ms: Math.round(performance.now() - started) }];
   }
 
   async close(): Promise<void> {

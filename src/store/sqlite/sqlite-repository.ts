@@ -8,14 +8,14 @@
  * write transactions fail across processes despite the busy timeout).
  */
 import * as fs from 'node:fs';
-import { and, asc, count, countDistinct, desc, eq, sql, type SQL } from 'drizzle-orm';
+import { and, asc, count, countDistinct, desc, eq, gt, inArray, sql, type SQL } from 'drizzle-orm';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { MEMORIES_FTS, memories } from '../../../drizzle/sqlite';
 import { appliedSqliteVersion, migrateSqlite, schemaMissingError } from '../../migrate/sqlite';
 import { toFts5 } from '../../search/fts5';
 import type { QueryNode } from '../../search/query';
 import type { Json, Memory, SearchResult, TableStats } from '../../types';
-import type { MemoryRepository, PageParams, SearchParams } from '../repository';
+import type { Anchor, QueryWord, MemoryRepository, OptimizeParams, OptimizeStep, PageParams, SearchParams } from '../repository';
 import { openSQLite, sqliteFile, type SQLiteConnection, type SQLiteSource } from './connect';
 
 /** Rows per INSERT: 7 parameters each, far below SQLite's 32,766. */
@@ -120,7 +120,8 @@ export class SQLiteRepository implements MemoryRepository {
    * WHERE memories_fts MATCH ? AND m.namespace = ? [AND EXISTS (… json_each(m.tags) …)]
    * ORDER BY rank, m."timestamp" DESC, m.id LIMIT ?
    * ```
-   * bm25() is lower for better matches; the score is its negation.
+   * bm25() is lower for better matches; the score is its negation. With a
+   * `filter`, the MATCH (and so bm25()) uses the filter's words.
    */
   async search(query: QueryNode, params: SearchParams): Promise<SearchResult[]> {
     const rows = this.db.all<{
@@ -136,9 +137,9 @@ export class SQLiteRepository implements MemoryRepository {
              ${memories.metadata} AS metadata, ${memories.tags} AS tags, ${memories.timestamp} AS "timestamp",
              bm25(${FTS}) AS rank
       FROM ${FTS} JOIN ${memories} ON ${memories.rid} = ${FTS}.rowid
-      WHERE ${FTS} MATCH ${toFts5(query)} AND ${memories.namespace} = ${params.namespace} ${
+      WHERE ${FTS} MATCH ${toFts5(params.filter ?? query)} AND ${memories.namespace} = ${params.namespace} ${
         params.tags.length ? sql`AND ${hasTags(params.tags)}` : sql``
-      }
+      } ${params.ids ? sql`AND ${inArray(memories.id, params.ids)}` : sql``}
       ORDER BY rank, ${memories.timestamp} DESC, ${memories.id}
       LIMIT ${params.limit}`);
     return rows.map((r) => ({
@@ -150,6 +151,41 @@ export class SQLiteRepository implements MemoryRepository {
       timestamp: new Date(r.timestamp),
       score: -r.rank,
     }));
+  }
+
+  /**
+   * Two small index range scans per anchor over `memories_ns_ts_idx`, joined by UNION ALL:
+   * ```sql
+   * SELECT ? AS anchor, id FROM (SELECT id FROM memories WHERE namespace = ?
+   *   AND ("timestamp", id) < (?, ?) ORDER BY "timestamp" DESC, id DESC LIMIT ?)
+   * UNION ALL … ("timestamp", id) > (?, ?) ORDER BY "timestamp", id LIMIT ? …
+   * ```
+   */
+  async neighbors(namespace: string, anchors: Anchor[], window: number): Promise<Map<string, string[]>> {
+    const found = new Map<string, string[]>(anchors.map((a) => [a.id, []]));
+    if (anchors.length === 0 || window < 1) return found;
+    const side = (a: Anchor, before: boolean) => sql`SELECT ${a.id} AS anchor, id FROM (
+        SELECT ${memories.id} AS id FROM ${memories}
+        WHERE ${memories.namespace} = ${namespace}
+          AND ${memories.timestamp} ${sql.raw(before ? '<=' : '>=')} ${a.timestamp.getTime()}
+          AND (${memories.timestamp}, ${memories.id}) ${sql.raw(before ? '<' : '>')} (${a.timestamp.getTime()}, ${a.id})
+        ORDER BY ${memories.timestamp} ${sql.raw(before ? 'DESC' : 'ASC')}, ${memories.id} ${sql.raw(before ? 'DESC' : 'ASC')}
+        LIMIT ${window})`;
+    const parts = anchors.flatMap((a) => [side(a, true), side(a, false)]);
+    const rows = this.db.all<{ anchor: string; id: string }>(sql.join(parts, sql` UNION ALL `));
+    for (const r of rows) found.get(r.anchor)!.push(r.id);
+    return found;
+  }
+
+  async wordCounts(namespace: string, words: QueryWord[], cap: number): Promise<number[]> {
+    // Counted in the namespace only: which memories a search returns must not depend on other namespaces.
+    return words.map(
+      ({ word, prefix }) =>
+        this.db.get<{ n: number }>(
+          sql`SELECT count(*) AS n FROM (SELECT 1 FROM ${FTS} JOIN ${memories} ON ${memories.rid} = ${FTS}.rowid
+              WHERE ${FTS} MATCH ${toFts5({ kind: 'term', word, prefix })} AND ${memories.namespace} = ${namespace} LIMIT ${cap})`,
+        )!.n,
+    );
   }
 
   async page(params: PageParams): Promise<Memory[]> {
@@ -186,6 +222,64 @@ export class SQLiteRepository implements MemoryRepository {
       .from(memories)
       .get()!;
     return { totalMemories: row.totalMemories, namespaces: row.namespaces, avgSize: Number(row.avgSize ?? 0) };
+  }
+
+  async namespaceCounts(): Promise<{ namespace: string; count: number }[]> {
+    return this.db
+      .select({ namespace: memories.namespace, count: count() })
+      .from(memories)
+      .groupBy(memories.namespace)
+      .orderBy(asc(memories.namespace))
+      .all();
+  }
+
+  /** `WHERE namespace = ? AND id > ? ORDER BY id LIMIT ?`, on the unique index `memories_ns_id_uq` (byte order). */
+  async scan(namespace: string, after: string | undefined, limit: number): Promise<Memory[]> {
+    return this.db
+      .select(columns)
+      .from(memories)
+      .where(and(eq(memories.namespace, namespace), after === undefined ? undefined : gt(memories.id, after)))
+      .orderBy(asc(memories.id))
+      .limit(limit)
+      .all();
+  }
+
+  async getMany(namespace: string, ids: string[]): Promise<Memory[]> {
+    const found: Memory[] = [];
+    for (let i = 0; i < ids.length; i += CHUNK) {
+      const chunk = ids.slice(i, i + CHUNK);
+      found.push(...this.db.select(columns).from(memories).where(and(eq(memories.namespace, namespace), inArray(memories.id, chunk))).all());
+    }
+    return found;
+  }
+
+  /**
+   * FTS5 `optimize` (merges the index's b-trees into one:
+   * https://sqlite.org/fts5.html#the_optimize_command), `PRAGMA optimize`
+   * (refreshes the planner's statistics where useful), optionally `VACUUM`,
+   * then a WAL checkpoint that truncates the log. Each is one short statement;
+   * readers never wait (WAL), writers wait at most the busy timeout.
+   */
+  async optimize(params: OptimizeParams): Promise<OptimizeStep[]> {
+    const client = this.connection.client;
+    const steps: OptimizeStep[] = [];
+    const timed = (step: string, fn: () => Record<string, number> | void): void => {
+      const started = performance.now();
+      const result = fn();
+      steps.push({ step, ms: Math.round(performance.now() - started), ...(result ? { result } : {}) });
+    };
+    timed(`INSERT INTO ${MEMORIES_FTS}(${MEMORIES_FTS}) VALUES ('optimize')`, () => {
+      this.db.run(sql`INSERT INTO ${FTS}(${FTS}) VALUES ('optimize')`);
+    });
+    timed('PRAGMA optimize', () => {
+      client.pragma('optimize');
+    });
+    if (params.vacuum) timed('VACUUM', () => void client.exec('VACUUM'));
+    if (client.pragma('journal_mode', { simple: true }) === 'wal') {
+      // busy = 1 when readers kept it from finishing; log and checkpointed are pages.
+      timed('PRAGMA wal_checkpoint(TRUNCATE)', () => (client.pragma('wal_checkpoint(TRUNCATE)') as Record<string, number>[])[0]);
+    }
+    return steps;
   }
 
   async close(): Promise<void> {

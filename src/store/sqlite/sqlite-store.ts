@@ -5,6 +5,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { ValidationError } from '../../errors';
 import { describe } from '../../validate';
 import { SqlStore } from '../sql-store';
+import { backupSQLite, type BackupOptions, type BackupResult } from './backup';
 import { checkSQLiteSource, type SQLiteSource } from './connect';
 import { mapSQLiteError } from './errors';
 import { SQLiteRepository } from './sqlite-repository';
@@ -52,6 +53,23 @@ export class SQLiteStore extends SqlStore {
     const where = typeof checked === 'string' ? checked : 'passed in by the application';
     const repository = new SQLiteRepository(checked, { autoMigrate: options.autoMigrate ?? true, busyTimeoutMs: busyTimeout });
     super(repository, (e) => mapSQLiteError(e, where));
+  }
+
+  /**
+   * A consistent copy of the live database at `path`, made with SQLite's
+   * online backup API while the application keeps reading and writing. The
+   * copy is checked (integrity and the full-text index) before it is put in
+   * place, and is one self-contained file that `new SQLiteStore(path)` opens.
+   *
+   * @example
+   * await store.backup('/backups/aimemo-2026-01-31.db');
+   * @throws BadFileError when `path` exists (without `overwrite`), its directory does not, or the copy fails its check.
+   */
+  async backup(path: string, options: BackupOptions = {}): Promise<BackupResult> {
+    if (typeof path !== 'string' || path.trim() === '' || path === ':memory:') {
+      throw new ValidationError('path', 'must be a file path', describe(path));
+    }
+    return this.run(() => backupSQLite(this.repository.connection.client, path, options ?? {}));
   }
 
   /** The better-sqlite3 handle (after the first call), for maintenance the store does not cover. */

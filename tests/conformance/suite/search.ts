@@ -61,4 +61,48 @@ export function searchSuite(h: StoreHarness): void {
       expect((await store().search('giraffe', { namespace: other })).map((r) => r.id)).toEqual(['x']);
     });
   });
+
+  describe(`${h.name}#search ranking (mode 'any')`, () => {
+    const store = useStore(h);
+    const ns = uniqueNamespace('ranking');
+    const minute = (m: number) => new Date(Date.UTC(2026, 0, 1, 9, m));
+    beforeAll(async () => {
+      await store().saveMany([
+        { id: 'v0', namespace: ns, content: 'Alice: I started learning the violin this spring', timestamp: minute(0) },
+        { id: 'v1', namespace: ns, content: 'Bob: That is great, how is it going?', timestamp: minute(1) },
+        { id: 'v2', namespace: ns, content: 'Alice: Slowly, my teacher says my bowing needs work', timestamp: minute(2) },
+        ...Array.from({ length: 8 }, (_, i) => ({
+          id: `f${i}`,
+          namespace: ns,
+          content: `Alice: unrelated chatter number ${i} about the weather`,
+          timestamp: minute(100 + i),
+        })),
+      ]);
+    });
+
+    it('ranks the turn right after the best match above equally weak matches elsewhere', async () => {
+      // v2 answers the question but shares only the speaker's name with it; so do the newer f* turns.
+      const results = await store().search('Who helps Alice practice the violin?', { namespace: ns, mode: 'any', limit: 3 });
+      expect(results.map((r) => r.id).slice(0, 2)).toEqual(['v0', 'v2']);
+      expect(results.map((r) => r.id)).not.toContain('v1'); // a neighbour that matches no word is never returned
+    });
+
+    it('still ranks best the memory with the rare word when a common word is left out of the candidates', async () => {
+      const big = uniqueNamespace('common');
+      await store().saveMany([
+        ...Array.from({ length: 1100 }, (_, i) => ({ id: `c${i}`, namespace: big, content: `Alex: small talk ${i}`, timestamp: minute(i) })),
+        { id: 'hit', namespace: big, content: 'Alex: my violin recital is on Friday', timestamp: minute(2000) },
+        { id: 'other', namespace: big, content: 'Sam: new violin strings', timestamp: minute(3000) },
+      ]);
+      const results = await store().search('When is the violin recital Alex mentioned?', { namespace: big, mode: 'any', limit: 5 });
+      expect(results[0].id).toBe('hit');
+      expect(results.map((r) => r.id)).toContain('other');
+      for (const r of results) expect(r.content).toMatch(/alex|violin|recital|mention/i);
+    });
+
+    it("keeps mode 'all' boolean: only memories holding every word", async () => {
+      expect(await store().search('Who helps Alice practice the violin?', { namespace: ns, mode: 'all' })).toEqual([]);
+      expect((await store().search('alice violin', { namespace: ns, mode: 'all' })).map((r) => r.id)).toEqual(['v0']);
+    });
+  });
 }

@@ -1,0 +1,2 @@
+DROP INDEX "aimemo"."memories_ns_ts_idx";--> statement-breakpoint
+CREATE INDEX "memories_ns_ts_id_idx" ON "aimemo"."memories" USING btree ("namespace","timestamp" DESC NULLS FIRST,"id" COLLATE "C" DESC);

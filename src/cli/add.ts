@@ -1,0 +1,41 @@
+import type { Command } from 'commander';
+import { output } from './io';
+import { withStore } from './open';
+import { jsonObject, optionsOf, tagList } from './options';
+import { validateIsoTimestamp } from '../validate';
+import type { Json } from '../types';
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+}
+
+export function register(program: Command): void {
+  program
+    .command('add')
+    .description('save one memory (content "-" reads it from stdin)')
+    .argument('<content>', 'the text to remember, or - to read it from stdin')
+    .option('-n, --namespace <namespace>', 'namespace (one user, agent or session)', 'default')
+    .option('-t, --tags <tags>', 'tags, comma-separated; repeatable', tagList)
+    .option('-m, --metadata <json>', 'metadata as a JSON object', jsonObject)
+    .option('--id <id>', 'id (saving an existing id replaces that memory); default: a new UUID v7')
+    .option('--timestamp <iso>', 'ISO 8601 time, like 2026-01-31T09:30:00Z; default: now')
+    .addHelpText('after', '\nExample:\n  aimemo add "User prefers dark mode" -n user_123 -t preference,ui -m \'{"source":"chat"}\'')
+    .action(async (content: string, _opts, command: Command) => {
+      const opts = optionsOf<{ namespace: string; tags?: string[]; metadata?: Record<string, Json>; id?: string; timestamp?: string }>(command);
+      const text = content === '-' ? await readStdin() : content;
+      const timestamp = opts.timestamp === undefined ? undefined : validateIsoTimestamp(opts.timestamp, '--timestamp');
+      const saved = await withStore(opts, true, (store) =>
+        store.save({
+          content: text,
+          namespace: opts.namespace,
+          ...(opts.tags ? { tags: opts.tags } : {}),
+          ...(opts.metadata ? { metadata: opts.metadata } : {}),
+          ...(opts.id === undefined ? {} : { id: opts.id }),
+          ...(timestamp ? { timestamp } : {}),
+        }),
+      );
+      output(opts, saved, () => `saved ${saved.id} in namespace ${saved.namespace}`);
+    });
+}

@@ -1,0 +1,102 @@
+/**
+ * Which database a command uses (`--db`, else `AIMEMO_DB`, else
+ * `AIMEMO_DB_PATH`, else `./aimemo.db`) and how it is opened.
+ *
+ * Commands that write (add, import, transfer's destination, migrate) create or
+ * upgrade the schema, as the stores do by default. Commands that only read
+ * never change a schema: on an older one they stop with SchemaOutdatedError,
+ * and on a SQLite file that does not exist they say so instead of creating it.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { BadFileError, SchemaOutdatedError, ValidationError } from '../errors';
+import { describeUrl } from '../store/postgres/connect';
+import { PostgresStore } from '../store/postgres/postgres-store';
+import type { SqlStore } from '../store/sql-store';
+import { SQLiteStore } from '../store/sqlite/sqlite-store';
+
+/** A parsed `--db`. */
+export type DatabaseSpec = { dialect: 'sqlite'; path: string; label: string } | { dialect: 'postgres'; url: string; label: string };
+
+/** Where `--db` points when it is not given. */
+export function defaultDatabase(env: NodeJS.ProcessEnv = process.env): string {
+  return env.AIMEMO_DB || env.AIMEMO_DB_PATH || './aimemo.db';
+}
+
+/**
+ * A PostgreSQL URL (`postgres://`, `postgresql://`), or anything else as a
+ * SQLite path (a `file:` prefix is dropped).
+ * @throws ValidationError for an empty value, another URL scheme, or a PostgreSQL URL that does not parse.
+ */
+export function parseDatabase(value: string, option = '--db'): DatabaseSpec {
+  const text = value.trim();
+  if (text === '') throw new ValidationError(option, 'must be a SQLite file path or a postgres:// URL', 'an empty string');
+  if (/^postgres(ql)?:/i.test(text)) {
+    let url: URL | undefined;
+    try {
+      url = new URL(text);
+    } catch {
+      url = undefined;
+    }
+    if (!url || !url.host) throw new ValidationError(option, 'must be a valid PostgreSQL URL, like postgres://user:password@host:5432/database', 'a URL that does not parse');
+    return { dialect: 'postgres', url: text, label: `postgres://${describeUrl(text)}` };
+  }
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(text);
+  if (scheme && scheme[1].toLowerCase() !== 'file') {
+    throw new ValidationError(option, 'must be a SQLite file path or a postgres:// URL', `a ${scheme[1]}:// URL`);
+  }
+  const file = text.replace(/^file:(\/\/)?/, '');
+  if (file === ':memory:') throw new ValidationError(option, 'must be a file: an in-memory database would be gone when the command ends');
+  return { dialect: 'sqlite', path: path.resolve(file), label: path.resolve(file) };
+}
+
+export interface OpenOptions {
+  /** Create or upgrade the schema (commands that write). */
+  write: boolean;
+  /** Seconds to wait for a PostgreSQL connection. */
+  connectTimeout?: number;
+}
+
+/** Opens the store and connects now, so a bad database fails before any work starts. */
+export async function openStore(spec: DatabaseSpec, options: OpenOptions): Promise<SqlStore> {
+  let store: SqlStore;
+  if (spec.dialect === 'sqlite') {
+    if (!options.write && !fs.existsSync(spec.path)) {
+      throw new BadFileError(spec.path, 'no such database file (pass --db or set AIMEMO_DB; `aimemo migrate` creates one)');
+    }
+    if (fs.existsSync(spec.path) && !fs.statSync(spec.path).isFile()) throw new BadFileError(spec.path, 'is not a file');
+    store = new SQLiteStore(spec.path, { autoMigrate: options.write });
+  } else {
+    store = new PostgresStore(spec.url, {
+      poolSize: 2,
+      maxOverflow: 2,
+      connectTimeout: options.connectTimeout ?? 10,
+      autoMigrate: options.write,
+    });
+  }
+  try {
+    await store.ready();
+  } catch (error) {
+    await store.close().catch(() => undefined);
+    if (error instanceof SchemaOutdatedError) {
+      throw new SchemaOutdatedError(error.expected, error.found, `aimemo migrate --db ${spec.dialect === 'postgres' ? "'postgres://…'" : spec.label}`);
+    }
+    throw error;
+  }
+  return store;
+}
+
+/** Runs `fn` on the store named by the global options, closing it afterwards. */
+export async function withStore<T>(
+  opts: { db?: string; connectTimeout?: number },
+  write: boolean,
+  fn: (store: SqlStore, spec: DatabaseSpec) => Promise<T>,
+): Promise<T> {
+  const spec = parseDatabase(opts.db ?? defaultDatabase());
+  const store = await openStore(spec, { write, connectTimeout: opts.connectTimeout });
+  try {
+    return await fn(store, spec);
+  } finally {
+    await store.close();
+  }
+}
