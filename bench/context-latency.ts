@@ -11,8 +11,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import postgres from 'postgres';
 import { AIMemo, PostgresStore, SQLiteStore, type MemoryStore, type NewMemory } from '../src';
+import { BENCH_PG_URL, withScratchDatabase } from './scratch-database';
 
 /** mulberry32: a small seeded PRNG, so every run generates the same data. */
 function rng(seed: number): () => number {
@@ -86,7 +86,7 @@ async function main(): Promise<void> {
     return;
   }
   const sizes = process.argv.slice(2).map(Number).filter((n) => n > 0);
-  const server = process.env.AIMEMO_BENCH_PG_URL ?? process.env.AIMEMO_TEST_PG_URL;
+  const server = BENCH_PG_URL;
   console.log('| backend | memories | getContext p50 | p95 |\n| --- | --- | --- | --- |');
   for (const n of sizes.length ? sizes : [10_000, 100_000]) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'aimemo-bench-'));
@@ -97,20 +97,12 @@ async function main(): Promise<void> {
     fs.rmSync(dir, { recursive: true, force: true });
 
     if (server) {
-      const name = `aimemo_bench_context_${process.pid}`;
-      const admin = postgres(server, { max: 1, onnotice: () => undefined });
-      await admin.unsafe(`CREATE DATABASE "${name}"`);
-      const url = new URL(server);
-      url.pathname = `/${name}`;
-      try {
-        const pg = new PostgresStore(url.toString());
+      await withScratchDatabase(server, 'context', async (url) => {
+        const pg = new PostgresStore(url);
         const r = await time(pg, n);
         console.log(`| PostgreSQL | ${n} | ${r.p50.toFixed(2)} ms | ${r.p95.toFixed(2)} ms |`);
         await pg.close();
-      } finally {
-        await admin.unsafe(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-        await admin.end();
-      }
+      });
     }
   }
 }

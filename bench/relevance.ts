@@ -11,9 +11,9 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import postgres from 'postgres';
 import { PostgresStore, SQLiteStore, type MemoryStore } from '../src';
 import { loadConversations, type Conversation } from './locomo';
+import { BENCH_PG_URL, withScratchDatabase } from './scratch-database';
 
 const CATEGORY = { 1: 'multi-hop', 2: 'temporal', 3: 'open-domain', 4: 'single-hop' } as Record<number, string>;
 
@@ -104,21 +104,12 @@ async function main(): Promise<void> {
   runs.push(await evaluate('SQLite', sqlite, conversations));
   await sqlite.close();
 
-  const serverUrl = process.env.AIMEMO_BENCH_PG_URL ?? process.env.AIMEMO_TEST_PG_URL;
-  if (serverUrl) {
-    const name = `aimemo_bench_relevance_${process.pid}`;
-    const admin = postgres(serverUrl, { max: 1, onnotice: () => undefined });
-    await admin.unsafe(`CREATE DATABASE "${name}"`);
-    const url = new URL(serverUrl);
-    url.pathname = `/${name}`;
-    try {
-      const pg = new PostgresStore(url.toString());
+  if (BENCH_PG_URL) {
+    await withScratchDatabase(BENCH_PG_URL, 'relevance', async (url) => {
+      const pg = new PostgresStore(url);
       runs.push(await evaluate('PostgreSQL', pg, conversations));
       await pg.close();
-    } finally {
-      await admin.unsafe(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-      await admin.end();
-    }
+    });
   } else {
     console.log('no PostgreSQL server configured (AIMEMO_BENCH_PG_URL): PostgreSQL runs on PGlite\n');
     const { PGlite } = await import('@electric-sql/pglite');
