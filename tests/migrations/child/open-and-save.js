@@ -10,19 +10,10 @@
  * creates the store (which migrates on first use), saves one memory and exits 0;
  * any error is printed and the exit code is 1.
  */
-const fs = require('node:fs');
-const path = require('node:path');
-
-function packageRoot() {
-  for (let dir = __dirname; ; dir = path.dirname(dir)) {
-    const manifest = path.join(dir, 'package.json');
-    if (fs.existsSync(manifest) && JSON.parse(fs.readFileSync(manifest, 'utf8')).name === 'aimemo') return dir;
-    if (path.dirname(dir) === dir) throw new Error(`cannot find aimemo's package.json above ${__dirname}`);
-  }
-}
+const { aimemo } = require('../../reliability/child/common'); // loads dist/ as an app would
 
 const [dialect, target, id] = process.argv.slice(2);
-const { SQLiteStore, PostgresStore } = require(path.join(packageRoot(), 'dist', 'src'));
+const { SQLiteStore, PostgresStore } = aimemo();
 
 async function openAndSave() {
   const store = dialect === 'postgres' ? new PostgresStore(target, { poolSize: 1, maxOverflow: 0 }) : new SQLiteStore(target);
