@@ -213,3 +213,21 @@ export function parseQuery(input: string, mode: SearchMode = 'all'): QueryNode |
   const raw = new Parser(tokenize(input)).parseQuery();
   return raw ? normalise(raw, mode) : null;
 }
+
+/**
+ * The words a query asks for, in order, with whether each is a prefix: terms
+ * and phrase words, not the words it excludes (the right side of NOT). What
+ * ranking scores; the tree itself decides what matches.
+ */
+export function positiveWords(node: QueryNode): { word: string; prefix: boolean }[] {
+  switch (node.kind) {
+    case 'term':
+      return [{ word: node.word, prefix: node.prefix }];
+    case 'phrase':
+      return node.words.map((word) => ({ word, prefix: false }));
+    case 'not':
+      return positiveWords(node.positive);
+    default:
+      return node.children.flatMap(positiveWords);
+  }
+}

@@ -17,7 +17,7 @@
  *    {@link RankingSettings.contextWeight} of that match's score. Only memories
  *    that match the query themselves are ever returned.
  */
-import { words, type QueryNode } from './query';
+import { positiveWords, words, type QueryNode } from './query';
 
 /** The knobs of {@link rerank}. */
 export interface RankingSettings {
@@ -69,24 +69,7 @@ export function lightStem(word: string): string {
 
 /** The distinct words a query asks for (terms and phrase words; not the excluded ones). */
 export function queryWords(node: QueryNode): string[] {
-  const out = new Set<string>();
-  const walk = (n: QueryNode): void => {
-    switch (n.kind) {
-      case 'term':
-        out.add(n.word);
-        return;
-      case 'phrase':
-        n.words.forEach((w) => out.add(w));
-        return;
-      case 'not':
-        walk(n.positive);
-        return;
-      default:
-        n.children.forEach(walk);
-    }
-  };
-  walk(node);
-  return [...out];
+  return [...new Set(positiveWords(node).map((w) => w.word))];
 }
 
 /** Share (0-1] of the query's words found in the content; never 0 for a match. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { parseQuery, type QueryNode } from '../../src/search/query';
+import { parseQuery, positiveWords, type QueryNode } from '../../src/search/query';
 import { toFts5 } from '../../src/search/fts5';
 import { toTsquery } from '../../src/search/tsquery';
 import { JUNK_QUERIES } from '../fixtures/queries';
@@ -98,5 +98,17 @@ describe('toFts5 / toTsquery', () => {
     // The parser never produces such words; the compilers escape them anyway.
     expect(toFts5(term('a"b'))).toBe('"a""b"');
     expect(toTsquery(term("a'b\\c"))).toBe("'a''b\\\\c'");
+  });
+});
+
+describe('positiveWords', () => {
+  it('lists terms and phrase words with their prefix flag, not excluded words', () => {
+    expect(positiveWords(parseQuery('auth* "green tea" (fox OR dog) NOT cat', 'all')!)).toEqual([
+      { word: 'auth', prefix: true },
+      { word: 'green', prefix: false },
+      { word: 'tea', prefix: false },
+      { word: 'fox', prefix: false },
+      { word: 'dog', prefix: false },
+    ]);
   });
 });

@@ -6,7 +6,7 @@
 import { and, arrayContains, asc, count, countDistinct, desc, eq, gt, inArray, sql, type SQL } from 'drizzle-orm';
 import { AIMEMO_SCHEMA, memories, parsePgTimestamp } from '../../../drizzle/postgres';
 import { appliedPostgresVersion, migratePostgres, rowsOf, type AnyPgDatabase } from '../../migrate/postgres';
-import type { QueryNode } from '../../search/query';
+import { positiveWords, type QueryNode } from '../../search/query';
 import { RANKING } from '../../search/rerank';
 import { toTsquery } from '../../search/tsquery';
 import type { Json, Memory, SearchResult, TableStats } from '../../types';
@@ -132,29 +132,24 @@ export class PostgresRepository implements MemoryRepository {
    * held by more memories scores 0 (BM25 gives it almost nothing where most
    * memories hold it), which bounds the work; tf is the lexeme's positions.
    * ```sql
-   * WITH terms AS (lexemes of the query's words, stemmed by to_tsvector('english', …), with df),
-   *      stats AS (SELECT count(*), avg(length(search_vector)) FROM aimemo.memories WHERE namespace = $ns),
+   * WITH terms AS (lexemes of the query's words, stemmed by to_tsvector('english', …), with df capped at 1,000),
+   *      stats AS (SELECT $n, $avgdl),   -- namespaceStats(), cached
    *      hits  AS (SELECT … WHERE namespace = $ns AND search_vector @@ to_tsquery('english', $q) …)
    * SELECT hits.*, (SELECT sum(idf · tf·(k1+1) / (tf + k1·(1 - b + b·dl/avgdl))) FROM unnest(search_vector) JOIN terms …) AS score
    * FROM hits, stats ORDER BY score DESC, "timestamp" DESC, id COLLATE "C" LIMIT $limit
    * ```
    */
   async search(query: QueryNode, params: SearchParams): Promise<SearchResult[]> {
-    const prefixes = new Set<string>();
-    const plain: string[] = [];
-    const walk = (n: QueryNode): void => {
-      if (n.kind === 'term') (n.prefix ? prefixes.add(n.word) : plain.push(n.word));
-      else if (n.kind === 'phrase') plain.push(...n.words);
-      else if (n.kind === 'not') walk(n.positive);
-      else n.children.forEach(walk);
-    };
-    walk(query);
+    const scored = positiveWords(query);
+    const plain = scored.filter((w) => !w.prefix).map((w) => w.word);
+    const prefixes = [...new Set(scored.filter((w) => w.prefix).map((w) => w.word))];
+    const candidates = toTsquery(params.filter ?? query);
     const ns = params.namespace;
     const stats = await this.namespaceStats(ns);
     const filters = sql.join(
       [
         sql`m.namespace = ${ns}`,
-        sql`m.search_vector @@ to_tsquery('english'::regconfig, ${toTsquery(params.filter ?? query)})`,
+        sql`m.search_vector @@ to_tsquery('english'::regconfig, ${candidates})`,
         ...(params.tags.length ? [sql`m.tags @> ${sql.param(params.tags)}::text[]`] : []),
         ...(params.ids ? [sql`m.id = ANY(${sql.param(params.ids)}::text[])`] : []),
       ],
@@ -165,7 +160,7 @@ export class PostgresRepository implements MemoryRepository {
         WITH words AS (
           SELECT DISTINCT v.lexeme, false AS prefix FROM unnest(to_tsvector('english'::regconfig, ${plain.join(' ')})) v
           UNION
-          SELECT DISTINCT v.lexeme, true FROM unnest(${sql.param([...prefixes])}::text[]) w, unnest(to_tsvector('english'::regconfig, w)) v
+          SELECT DISTINCT v.lexeme, true FROM unnest(${sql.param(prefixes)}::text[]) w, unnest(to_tsvector('english'::regconfig, w)) v
         ),
         stats AS MATERIALIZED (SELECT ${stats.n}::float8 AS n, ${stats.avgdl}::float8 AS avgdl),
         terms AS MATERIALIZED (
@@ -180,7 +175,7 @@ export class PostgresRepository implements MemoryRepository {
         ),
         hits AS (
           SELECT m.id, m.namespace, m.content, m.metadata, m.tags, m."timestamp", m.search_vector FROM ${memories} m WHERE ${filters}
-          ORDER BY ts_rank(m.search_vector, to_tsquery('english'::regconfig, ${toTsquery(params.filter ?? query)})) DESC
+          ORDER BY ts_rank(m.search_vector, to_tsquery('english'::regconfig, ${candidates})) DESC
           LIMIT ${Math.max(PRESCORE, params.limit)}
         )
         SELECT hits.id, hits.namespace, hits.content, hits.metadata, hits.tags, hits."timestamp",
