@@ -30,6 +30,11 @@ export const memories = sqliteTable(
     metadata: text('metadata', { mode: 'json' }).$type<Record<string, Json>>().notNull().default(sql`'{}'`),
     tags: text('tags', { mode: 'json' }).$type<string[]>().notNull().default(sql`'[]'`),
     timestamp: integer('timestamp', { mode: 'timestamp_ms' }).notNull(),
+    /**
+     * The namespace as one full-text token, {@link namespaceToken}: the `fts_ns`
+     * column of {@link MEMORIES_FTS}. Computed by SQLite, never stored or written.
+     */
+    ftsNs: text('fts_ns').generatedAlwaysAs(sql`'ns' || hex(namespace) || '0'`, { mode: 'virtual' }),
   },
   (t) => [
     uniqueIndex('memories_ns_id_uq').on(t.namespace, t.id),
@@ -38,12 +43,25 @@ export const memories = sqliteTable(
 );
 
 /**
- * The FTS5 external-content table over `memories.content` (tokenizer
- * `porter unicode61 remove_diacritics 0`), kept in sync by the triggers below.
- * Created by the custom migration `0001_fts5-index`: drizzle-kit cannot
- * declare virtual tables or triggers (drizzle-orm #2046).
+ * The FTS5 external-content table over `memories` (tokenizer `porter
+ * unicode61 remove_diacritics 0`) with two columns: `content`, and `fts_ns`,
+ * one token per memory naming its namespace ({@link namespaceToken}), so a
+ * search narrows to one namespace inside the index. Kept in sync by the
+ * triggers below. Created by the custom migration `0001_fts5-index` and
+ * remade by `0002_fts5-namespace`: drizzle-kit cannot declare virtual tables
+ * or triggers (drizzle-orm #2046).
  */
 export const MEMORIES_FTS = 'memories_fts';
 
-/** The triggers that keep {@link MEMORIES_FTS} in sync; created by `0001_fts5-index`. */
+/**
+ * The token `memories.fts_ns` holds for a namespace, computed in JavaScript:
+ * `'ns' || hex(namespace) || '0'` (hex of the UTF-8 bytes; FTS5 folds the
+ * case). Letters and digits only, so the tokenizer keeps it whole; the final
+ * digit keeps the porter stemmer off it.
+ */
+export function namespaceToken(namespace: string): string {
+  return `ns${Buffer.from(namespace, 'utf8').toString('hex')}0`;
+}
+
+/** The triggers that keep {@link MEMORIES_FTS} in sync; created by `0001_fts5-index`, replaced by `0002_fts5-namespace`. */
 export const MEMORIES_FTS_TRIGGERS = ['memories_fts_ai', 'memories_fts_ad', 'memories_fts_au'] as const;

@@ -17,8 +17,12 @@
  *   fts repair  a migration that recreates `memories` (drizzle-kit does so for
  *               changes SQLite cannot ALTER; the FTS triggers are dropped with the
  *               old table) is followed, in the same file or a later one, by the
- *               three CREATE TRIGGER statements of 0001_fts5-index.sql and
+ *               three CREATE TRIGGER statements of 0002_fts5-namespace.sql and
  *               INSERT INTO memories_fts(memories_fts) VALUES ('rebuild').
+ *   generated   no migration copies rows into the generated column `fts_ns`:
+ *               drizzle-kit 0.31 lists it in the INSERT … SELECT of a table
+ *               recreate (drizzle-orm #5241), which SQLite refuses ("cannot
+ *               INSERT into generated column"); remove it from both lists.
  *
  * Prints one line per check passed; on a failure, what is wrong, and exits 1.
  *
@@ -111,10 +115,28 @@ function checkFtsRepair(folder) {
         `${entry.tag} recreates the memories table (${match[0].replace(/\s+/g, ' ')}), which drops the FTS triggers, ` +
           `but neither it nor a later migration has ${missing.join(', ')}. Add a custom migration after it ` +
           `(npm run db:generate:sqlite -- --custom --name fts5-repair) with the three CREATE TRIGGER statements ` +
-          `of 0001_fts5-index.sql and the rebuild.`,
+          `of 0002_fts5-namespace.sql and the rebuild.`,
       );
     }
   });
+  return problems;
+}
+
+/** SQLite: no INSERT names the generated column fts_ns (drizzle-kit's table recreate does: drizzle-orm #5241). */
+function checkGeneratedColumns(folder) {
+  const problems = [];
+  for (const entry of readJournal(folder).entries || []) {
+    const file = path.join(folder, `${entry.tag}.sql`);
+    if (!fs.existsSync(file)) continue;
+    for (const statement of stripComments(fs.readFileSync(file, 'utf8')).split('--> statement-breakpoint')) {
+      if (/^\s*INSERT\s+INTO\s+[`"[]?__new_memories\b/i.test(statement) && /[`"[]fts_ns[`"\]]/.test(statement)) {
+        problems.push(
+          `${entry.tag} copies rows into the generated column fts_ns (drizzle-kit's table recreate, drizzle-orm #5241); ` +
+            `SQLite refuses it ("cannot INSERT into generated column"). Remove "fts_ns" from the INSERT's column list and from its SELECT.`,
+        );
+      }
+    }
+  }
   return problems;
 }
 
@@ -227,7 +249,12 @@ function runChecks(root, log = () => undefined) {
     const checks = [
       ['journal `when` values strictly increase', () => checkJournalOrder(folder, dialect)],
       ['every journal entry has its .sql file and snapshot, every .sql file is in the journal', () => checkFiles(folder)],
-      ...(dialect === 'sqlite' ? [['every migration that recreates memories is followed by the FTS trigger repair', () => checkFtsRepair(folder)]] : []),
+      ...(dialect === 'sqlite'
+        ? [
+            ['every migration that recreates memories is followed by the FTS trigger repair', () => checkFtsRepair(folder)],
+            ['no migration inserts into the generated column fts_ns', () => checkGeneratedColumns(folder)],
+          ]
+        : []),
       [`drizzle-kit generate creates nothing (drizzle/${dialect}.ts matches the migrations)`, () => checkGenerate(root, dialect)],
       ['drizzle-kit check: consistent snapshot history', () => checkKit(root, dialect)],
     ];
@@ -251,7 +278,7 @@ function runChecks(root, log = () => undefined) {
   return { passed, failed };
 }
 
-module.exports = { checkJournalOrder, checkFiles, checkFtsRepair, checkGenerate, checkKit, runChecks };
+module.exports = { checkJournalOrder, checkFiles, checkFtsRepair, checkGeneratedColumns, checkGenerate, checkKit, runChecks };
 
 if (require.main === module) {
   const root = path.resolve(process.argv[2] || path.join(__dirname, '..'));

@@ -55,8 +55,20 @@ export interface OptimizeStep {
   result?: Record<string, number>;
 }
 
+/** One SQL statement as the repository sent it to the driver: text and driver-level parameters. */
+export interface TracedStatement {
+  sql: string;
+  params: unknown[];
+}
+
 export interface MemoryRepository {
   readonly dialect: 'sqlite' | 'postgres';
+  /**
+   * When set, called with every statement before it runs. Internal: the
+   * benchmark (`npm run bench`) records what an operation sent and replays it
+   * on the raw driver, to measure what the library adds.
+   */
+  tracer?: (statement: TracedStatement) => void;
   /** Opens connections and creates or checks the schema. Called once before any other method. */
   init(): Promise<void>;
   /** Inserts or replaces (by namespace and id) every row, in one transaction. */

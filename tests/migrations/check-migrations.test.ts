@@ -66,7 +66,7 @@ describe('scripts/check-migrations.js', () => {
     const run = runScript();
     expect({ status: run.status, stderr: run.stderr }).toEqual({ status: 0, stderr: '' });
     const ok = run.stdout.split('\n').filter((line) => line.startsWith('ok '));
-    expect(ok).toHaveLength(9);
+    expect(ok).toHaveLength(10);
     expect(ok.join('\n')).toMatch(/sqlite: drizzle-kit generate creates nothing/);
     expect(ok.join('\n')).toMatch(/postgres: drizzle-kit generate creates nothing/);
     expect(listFiles(path.join(root, 'migrations'))).toEqual(before);
@@ -90,9 +90,10 @@ describe('scripts/check-migrations.js', () => {
     const folder = sqliteCopy([{ tag: '0002_late', sql: 'SELECT 1;' }]);
     const journalFile = path.join(folder, 'meta', '_journal.json');
     const journal = JSON.parse(fs.readFileSync(journalFile, 'utf8'));
-    journal.entries[2].when = journal.entries[1].when; // equal is not later
+    const [previous, late] = journal.entries.slice(-2);
+    late.when = previous.when; // equal is not later
     fs.writeFileSync(journalFile, JSON.stringify(journal));
-    expect(checks.checkJournalOrder(folder, 'sqlite')).toEqual([expect.stringMatching(/^0002_late: 'when' \d+ .* is not after 0001_fts5-index/)]);
+    expect(checks.checkJournalOrder(folder, 'sqlite')).toEqual([expect.stringMatching(new RegExp(`^0002_late: 'when' \\d+ .* is not after ${previous.tag}`))]);
   });
 
   it('refuses a journal entry without its .sql file and a .sql file outside the journal', () => {
@@ -120,5 +121,13 @@ describe('scripts/check-migrations.js', () => {
     // A bare DROP TABLE counts too; dropping memories_fts, or saying so in a comment, does not.
     expect(checks.checkFtsRepair(sqliteCopy([{ tag: '0002_drop', sql: 'DROP TABLE IF EXISTS "memories";' }]))).toHaveLength(1);
     expect(checks.checkFtsRepair(sqliteCopy([{ tag: '0002_fts', sql: '-- DROP TABLE `memories` would break the index\nDROP TABLE `memories_fts`;' }]))).toEqual([]);
+  });
+
+  it("refuses a SQLite migration that copies rows into the generated column fts_ns (drizzle-kit's recreate does: drizzle-orm #5241)", () => {
+    expect(checks.checkGeneratedColumns(sqliteCopy())).toEqual([]);
+    const kitOutput = 'INSERT INTO `__new_memories`("rid", "namespace", "id", "content", "metadata", "tags", "timestamp", "fts_ns") SELECT "rid", "namespace", "id", "content", "metadata", "tags", "timestamp", "fts_ns" FROM `memories`;';
+    expect(checks.checkGeneratedColumns(sqliteCopy([{ tag: '0003_recreate', sql: kitOutput }]))).toEqual([expect.stringMatching(/^0003_recreate copies rows into the generated column fts_ns/)]);
+    const mended = kitOutput.replace(', "fts_ns") SELECT', ') SELECT').replace(', "fts_ns" FROM', ' FROM');
+    expect(checks.checkGeneratedColumns(sqliteCopy([{ tag: '0003_recreate', sql: mended }]))).toEqual([]);
   });
 });

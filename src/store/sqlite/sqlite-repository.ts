@@ -8,20 +8,28 @@
  * write transactions fail across processes despite the busy timeout).
  */
 import * as fs from 'node:fs';
-import { and, asc, count, countDistinct, desc, eq, gt, inArray, sql, type SQL } from 'drizzle-orm';
+import type { Statement } from 'better-sqlite3';
+import { and, asc, count, countDistinct, eq, gt, inArray, sql } from 'drizzle-orm';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
-import { MEMORIES_FTS, memories } from '../../../drizzle/sqlite';
+import { SQLiteSyncDialect } from 'drizzle-orm/sqlite-core';
+import { MEMORIES_FTS, memories, namespaceToken } from '../../../drizzle/sqlite';
 import { appliedSqliteVersion, migrateSqlite, schemaMissingError } from '../../migrate/sqlite';
 import { toFts5 } from '../../search/fts5';
 import type { QueryNode } from '../../search/query';
 import type { Json, Memory, SearchResult, TableStats } from '../../types';
-import type { Anchor, QueryWord, MemoryRepository, OptimizeParams, OptimizeStep, PageParams, SearchParams } from '../repository';
+import type { Anchor, QueryWord, MemoryRepository, OptimizeParams, OptimizeStep, PageParams, SearchParams, TracedStatement } from '../repository';
 import { openSQLite, sqliteFile, type SQLiteConnection, type SQLiteSource } from './connect';
 
-/** Rows per INSERT: 7 parameters each, far below SQLite's 32,766. */
+/** Ids per `getMany` query: one parameter each, far below SQLite's 32,766. */
 const CHUNK = 500;
 
+/** Prepared statements kept per connection (the SQL texts vary only with the number of tags or anchors). */
+const STATEMENT_CACHE = 200;
+
 const FTS = sql.raw(MEMORIES_FTS);
+
+/** Renders Drizzle `sql` fragments to text and parameters. */
+const dialect = new SQLiteSyncDialect();
 
 const columns = {
   id: memories.id,
@@ -32,16 +40,75 @@ const columns = {
   timestamp: memories.timestamp,
 };
 
-/** All-of tags filter: each tag must be an element of the JSON array in `tags`. */
-function hasTags(tags: string[]): SQL | undefined {
-  if (tags.length === 0) return undefined;
-  return and(...tags.map((tag) => sql`EXISTS (SELECT 1 FROM json_each(${memories.tags}) WHERE json_each.value = ${tag})`));
+/*
+ * The statements of the hot paths (save, get, delete, search, list), as SQL
+ * text prepared once per connection: building them with Drizzle's query
+ * builder and preparing them again on every call cost more than SQLite's own
+ * work for a single save (npm run bench). Column names are the schema's
+ * (drizzle/sqlite.ts); the conformance suite runs every one of them.
+ */
+const COLUMNS = `m.id, m.namespace, m.content, m.metadata, m.tags, m."timestamp"`;
+
+const UPSERT = `INSERT INTO memories (namespace, id, content, metadata, tags, "timestamp") VALUES (?, ?, ?, ?, ?, ?)
+  ON CONFLICT (namespace, id) DO UPDATE SET content = excluded.content, metadata = excluded.metadata, tags = excluded.tags, "timestamp" = excluded."timestamp"`;
+
+const GET = `SELECT ${COLUMNS} FROM memories m WHERE m.namespace = ? AND m.id = ?`;
+
+const REMOVE = `DELETE FROM memories WHERE namespace = ? AND id = ?`;
+
+/** All-of tags filter, one `?` per tag: each must be an element of the JSON array in `tags`. */
+const hasTags = (tags: number): string => ' AND EXISTS (SELECT 1 FROM json_each(m.tags) WHERE json_each.value = ?)'.repeat(tags);
+
+/**
+ * Ranked search. The MATCH expression names the namespace's token first
+ * (`fts_ns : "…" AND content : (…)`), so FTS5 walks only that namespace's
+ * entries; `m.namespace = ?` restates it exactly. bm25() weighs the `fts_ns`
+ * column 0. `ids`: a JSON array of ids to keep.
+ */
+const searchSql = (tags: number, ids: boolean): string => `SELECT ${COLUMNS}, bm25(${MEMORIES_FTS}, 1.0, 0.0) AS rank
+  FROM ${MEMORIES_FTS} JOIN memories m ON m.rid = ${MEMORIES_FTS}.rowid
+  WHERE ${MEMORIES_FTS} MATCH ? AND m.namespace = ?${hasTags(tags)}${ids ? ' AND m.id IN (SELECT value FROM json_each(?))' : ''}
+  ORDER BY rank, m."timestamp" DESC, m.id LIMIT ?`;
+
+const pageSql = (tags: number): string => `SELECT ${COLUMNS} FROM memories m WHERE m.namespace = ?${hasTags(tags)}
+  ORDER BY m."timestamp" DESC, m.id DESC LIMIT ? OFFSET ?`;
+
+/** How many memories of a namespace hold a word, up to a cap: the index alone answers it. */
+const WORD_COUNT = `SELECT count(*) AS n FROM (SELECT 1 FROM ${MEMORIES_FTS} WHERE ${MEMORIES_FTS} MATCH ? LIMIT ?)`;
+
+/** An FTS5 MATCH expression for `node` within one namespace. */
+function matchIn(namespace: string, node: QueryNode): string {
+  return `fts_ns : "${namespaceToken(namespace)}" AND content : (${toFts5(node)})`;
 }
+
+interface MemoryRow {
+  id: string;
+  namespace: string;
+  content: string;
+  metadata: string;
+  tags: string;
+  timestamp: number;
+}
+
+function toMemory(r: MemoryRow): Memory {
+  return {
+    id: r.id,
+    namespace: r.namespace,
+    content: r.content,
+    metadata: JSON.parse(r.metadata) as Record<string, Json>,
+    tags: JSON.parse(r.tags) as string[],
+    timestamp: new Date(r.timestamp),
+  };
+}
+
+const upsertParams = (m: Memory): unknown[] => [m.namespace, m.id, m.content, JSON.stringify(m.metadata), JSON.stringify(m.tags), m.timestamp.getTime()];
 
 export class SQLiteRepository implements MemoryRepository {
   readonly dialect = 'sqlite' as const;
   #conn: SQLiteConnection | undefined;
   #db: BetterSQLite3Database | undefined;
+  readonly #statements = new Map<string, Statement>();
+  tracer?: (statement: TracedStatement) => void;
 
   constructor(
     private readonly source: SQLiteSource,
@@ -72,85 +139,70 @@ export class SQLiteRepository implements MemoryRepository {
     this.#db = drizzle({ client: conn.client });
   }
 
+  /** The prepared statement for `text`, prepared on first use. */
+  private statement(text: string): Statement {
+    let statement = this.#statements.get(text);
+    if (!statement) {
+      statement = this.connection.client.prepare(text);
+      if (this.#statements.size >= STATEMENT_CACHE) this.#statements.delete(this.#statements.keys().next().value!);
+      this.#statements.set(text, statement);
+    }
+    return statement;
+  }
+
+  private all<T>(text: string, params: unknown[]): T[] {
+    this.tracer?.({ sql: text, params });
+    return this.statement(text).all(...params) as T[];
+  }
+
+  private run(text: string, params: unknown[]): number {
+    this.tracer?.({ sql: text, params });
+    return this.statement(text).run(...params).changes;
+  }
+
   /** Newest applied migration's `created_at`, or null. */
   async schemaVersion(): Promise<number | null> {
     return appliedSqliteVersion(this.connection.client);
   }
 
+  /**
+   * One prepared single-row upsert, run once per row: one row needs no
+   * transaction of its own (a statement is atomic, its FTS5 trigger
+   * included); several run in one `IMMEDIATE` transaction. A prepared
+   * single-row statement is as fast per row as multi-row VALUES lists here
+   * and needs no chunking.
+   */
   async upsertMany(rows: Memory[]): Promise<void> {
-    this.db.transaction(
-      (tx) => {
-        for (let i = 0; i < rows.length; i += CHUNK) {
-          tx.insert(memories)
-            .values(rows.slice(i, i + CHUNK))
-            .onConflictDoUpdate({
-              target: [memories.namespace, memories.id],
-              set: {
-                content: sql`excluded.content`,
-                metadata: sql`excluded.metadata`,
-                tags: sql`excluded.tags`,
-                timestamp: sql`excluded."timestamp"`,
-              },
-            })
-            .run();
-        }
-      },
-      { behavior: 'immediate' },
-    );
+    if (rows.length === 1) {
+      this.run(UPSERT, upsertParams(rows[0]));
+      return;
+    }
+    this.connection.client
+      .transaction(() => {
+        for (const row of rows) this.run(UPSERT, upsertParams(row));
+      })
+      .immediate();
   }
 
   async get(namespace: string, id: string): Promise<Memory | null> {
-    const row = this.db
-      .select(columns)
-      .from(memories)
-      .where(and(eq(memories.namespace, namespace), eq(memories.id, id)))
-      .get();
-    return row ?? null;
+    const [row] = this.all<MemoryRow>(GET, [namespace, id]);
+    return row ? toMemory(row) : null;
   }
 
   async remove(namespace: string, id: string): Promise<boolean> {
-    const result = this.db.delete(memories).where(and(eq(memories.namespace, namespace), eq(memories.id, id))).run();
-    return result.changes > 0;
+    return this.run(REMOVE, [namespace, id]) > 0;
   }
 
   /**
-   * ```sql
-   * SELECT m.id, …, bm25(memories_fts) AS rank
-   * FROM memories_fts JOIN memories m ON m.rid = memories_fts.rowid
-   * WHERE memories_fts MATCH ? AND m.namespace = ? [AND EXISTS (… json_each(m.tags) …)]
-   * ORDER BY rank, m."timestamp" DESC, m.id LIMIT ?
-   * ```
-   * bm25() is lower for better matches; the score is its negation. With a
-   * `filter`, the MATCH (and so bm25()) uses the filter's words.
+   * {@link searchSql}: bm25() is lower for better matches; the score is its
+   * negation. With a `filter`, the MATCH (and so bm25()) uses the filter's words.
    */
   async search(query: QueryNode, params: SearchParams): Promise<SearchResult[]> {
-    const rows = this.db.all<{
-      id: string;
-      namespace: string;
-      content: string;
-      metadata: string;
-      tags: string;
-      timestamp: number;
-      rank: number;
-    }>(sql`
-      SELECT ${memories.id} AS id, ${memories.namespace} AS namespace, ${memories.content} AS content,
-             ${memories.metadata} AS metadata, ${memories.tags} AS tags, ${memories.timestamp} AS "timestamp",
-             bm25(${FTS}) AS rank
-      FROM ${FTS} JOIN ${memories} ON ${memories.rid} = ${FTS}.rowid
-      WHERE ${FTS} MATCH ${toFts5(params.filter ?? query)} AND ${memories.namespace} = ${params.namespace} ${
-        params.tags.length ? sql`AND ${hasTags(params.tags)}` : sql``
-      } ${params.ids ? sql`AND ${inArray(memories.id, params.ids)}` : sql``}
-      ORDER BY rank, ${memories.timestamp} DESC, ${memories.id}
-      LIMIT ${params.limit}`);
-    return rows.map((r) => ({
-      id: r.id,
-      namespace: r.namespace,
-      content: r.content,
-      metadata: JSON.parse(r.metadata) as Record<string, Json>,
-      tags: JSON.parse(r.tags) as string[],
-      timestamp: new Date(r.timestamp),
-      score: -r.rank,
-    }));
+    const values: unknown[] = [matchIn(params.namespace, params.filter ?? query), params.namespace, ...params.tags];
+    if (params.ids) values.push(JSON.stringify(params.ids));
+    values.push(params.limit);
+    const rows = this.all<MemoryRow & { rank: number }>(searchSql(params.tags.length, params.ids !== undefined), values);
+    return rows.map((r) => ({ ...toMemory(r), score: -r.rank }));
   }
 
   /**
@@ -172,31 +224,21 @@ export class SQLiteRepository implements MemoryRepository {
         ORDER BY ${memories.timestamp} ${sql.raw(before ? 'DESC' : 'ASC')}, ${memories.id} ${sql.raw(before ? 'DESC' : 'ASC')}
         LIMIT ${window})`;
     const parts = anchors.flatMap((a) => [side(a, true), side(a, false)]);
-    const rows = this.db.all<{ anchor: string; id: string }>(sql.join(parts, sql` UNION ALL `));
+    const query = dialect.sqlToQuery(sql.join(parts, sql` UNION ALL `));
+    const rows = this.all<{ anchor: string; id: string }>(query.sql, query.params);
     for (const r of rows) found.get(r.anchor)!.push(r.id);
     return found;
   }
 
   async wordCounts(namespace: string, words: QueryWord[], cap: number): Promise<number[]> {
     // Counted in the namespace only: which memories a search returns must not depend on other namespaces.
-    return words.map(
-      ({ word, prefix }) =>
-        this.db.get<{ n: number }>(
-          sql`SELECT count(*) AS n FROM (SELECT 1 FROM ${FTS} JOIN ${memories} ON ${memories.rid} = ${FTS}.rowid
-              WHERE ${FTS} MATCH ${toFts5({ kind: 'term', word, prefix })} AND ${memories.namespace} = ${namespace} LIMIT ${cap})`,
-        )!.n,
-    );
+    return words.map(({ word, prefix }) => this.all<{ n: number }>(WORD_COUNT, [matchIn(namespace, { kind: 'term', word, prefix }), cap])[0].n);
   }
 
   async page(params: PageParams): Promise<Memory[]> {
-    return this.db
-      .select(columns)
-      .from(memories)
-      .where(and(eq(memories.namespace, params.namespace), hasTags(params.tags)))
-      .orderBy(desc(memories.timestamp), desc(memories.id))
-      .limit(params.limit ?? Number.MAX_SAFE_INTEGER) // SQLite takes an OFFSET only after a LIMIT
-      .offset(params.offset)
-      .all();
+    // SQLite takes an OFFSET only after a LIMIT; -1 is no limit.
+    const rows = this.all<MemoryRow>(pageSql(params.tags.length), [params.namespace, ...params.tags, params.limit ?? -1, params.offset]);
+    return rows.map(toMemory);
   }
 
   async count(namespace: string): Promise<number> {
@@ -286,6 +328,7 @@ export class SQLiteRepository implements MemoryRepository {
     const conn = this.#conn;
     this.#conn = undefined;
     this.#db = undefined;
+    this.#statements.clear();
     if (conn?.owned) conn.client.close();
   }
 }
