@@ -113,7 +113,8 @@ async function main(): Promise<void> {
   } else {
     console.log('no PostgreSQL server configured (AIMEMO_BENCH_PG_URL): PostgreSQL runs on PGlite\n');
     const { PGlite } = await import('@electric-sql/pglite');
-    const pglite = new PGlite();
+    const { btree_gin } = await import('@electric-sql/pglite/contrib/btree_gin');
+    const pglite = new PGlite({ extensions: { btree_gin } });
     const pg = new PostgresStore(pglite);
     runs.push(await evaluate('PostgreSQL (PGlite)', pg, conversations));
     await pg.close();

@@ -59,8 +59,10 @@ export const memories = aimemo.table(
     // Newest first, ties by id in byte order (as SQLite orders them): list() and the
     // neighbours of a search hit read it in order, without a sort. Migration 0001.
     index('memories_ns_ts_id_idx').on(t.namespace, t.timestamp.desc().nullsFirst(), sql`${t.id} COLLATE "C" DESC`),
-    index('memories_search_idx').using('gin', t.searchVector),
-    index('memories_tags_idx').using('gin', t.tags),
+    // GIN over (namespace, …) needs btree_gin for the text column (migration 0002): every search
+    // and tags filter names one namespace, and the index then reads only that namespace's entries.
+    index('memories_ns_search_idx').using('gin', t.namespace, t.searchVector),
+    index('memories_ns_tags_idx').using('gin', t.namespace, t.tags),
     index('memories_metadata_idx').using('gin', t.metadata.op('jsonb_path_ops')),
   ],
 );

@@ -84,9 +84,10 @@ export class SchemaOutdatedError extends AIMemoError {
 /** Applying a schema migration failed; nothing of that migration batch was kept. */
 export class MigrationError extends AIMemoError {
   readonly migration: string;
-  constructor(migration: string, options?: { cause?: unknown }) {
+  constructor(migration: string, options?: { cause?: unknown; hint?: string }) {
     const reason = options?.cause instanceof Error ? `: ${options.cause.message}` : '';
-    super('MIGRATION_FAILED', `migration ${migration} failed and was rolled back${reason}`, options);
+    const hint = options?.hint ? `. ${options.hint}` : '';
+    super('MIGRATION_FAILED', `migration ${migration} failed and was rolled back${reason}${hint}`, { cause: options?.cause });
     this.migration = migration;
   }
 }

@@ -84,6 +84,21 @@ export async function migratePostgres(db: AnyPgDatabase, autoMigrate: boolean, f
       }
     });
   } catch (error) {
-    throw new MigrationError(current, { cause: unwrapDriverError(error) }); // drizzle's wrapper hides the reason
+    const cause = unwrapDriverError(error); // drizzle's wrapper hides the reason
+    throw new MigrationError(current, { cause, hint: extensionHint(cause) });
   }
+}
+
+/**
+ * What to do when migration 0002 cannot install btree_gin: the extension is
+ * missing (PGlite started without it) or the role may not create extensions.
+ */
+function extensionHint(cause: unknown): string | undefined {
+  const message = cause instanceof Error ? cause.message : '';
+  if (!/btree_gin/.test(message) && !/permission denied to create extension/.test(message)) return undefined;
+  return (
+    'AIMemo needs the btree_gin extension (shipped with PostgreSQL). PGlite: new PGlite({ extensions: { btree_gin } }) ' +
+    "with btree_gin from '@electric-sql/pglite/contrib/btree_gin'. A role without CREATE on the database: have an " +
+    `administrator run CREATE EXTENSION btree_gin SCHEMA ${AIMEMO_SCHEMA}; once`
+  );
 }

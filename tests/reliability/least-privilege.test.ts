@@ -5,7 +5,9 @@
  *
  * - owner role, CREATE on the database: creates the schema `aimemo` itself;
  * - owner role, no CREATE on the database: the schema is made for it
- *   beforehand (`CREATE SCHEMA aimemo AUTHORIZATION …`);
+ *   beforehand (`CREATE SCHEMA aimemo AUTHORIZATION …`), and the btree_gin
+ *   extension installed into it (`CREATE EXTENSION btree_gin SCHEMA aimemo`);
+ *   without the extension, a MigrationError says what to run;
  * - a separate runtime role with only USAGE and SELECT/INSERT/UPDATE/DELETE
  *   (`autoMigrate: false`), after the owner migrated;
  * - a role with none of that gets a MigrationError that says why, and nothing
@@ -111,6 +113,14 @@ if (!PG_URL) {
       await db.sql.unsafe(`REVOKE ALL ON DATABASE "${db.name}" FROM PUBLIC`);
       await db.sql.unsafe(`GRANT CONNECT ON DATABASE "${db.name}" TO "${owner}"`);
       await db.sql.unsafe(`CREATE SCHEMA aimemo AUTHORIZATION "${owner}"`);
+      // Migration 0002 needs btree_gin, which only a role with CREATE on the database may install.
+      const refused = new PostgresStore(as(db.url, owner), { poolSize: 1 });
+      const error = await refused.ready().catch((e: unknown) => e);
+      await refused.close();
+      expect(error).toBeInstanceOf(MigrationError);
+      expect((error as Error).message).toMatch(/permission denied to create extension "btree_gin".*CREATE EXTENSION btree_gin SCHEMA aimemo/);
+      expect(await db.sql`SELECT count(*)::int AS n FROM pg_class WHERE relnamespace = 'aimemo'::regnamespace`).toEqual([{ n: 0 }]); // the batch rolled back
+      await db.sql.unsafe(`CREATE EXTENSION btree_gin SCHEMA aimemo`);
       const store = new PostgresStore(as(db.url, owner), { poolSize: 2 });
       try {
         await exercise(store);
@@ -130,6 +140,7 @@ if (!PG_URL) {
       await db.sql.unsafe(`REVOKE ALL ON DATABASE "${db.name}" FROM PUBLIC`);
       await db.sql.unsafe(`GRANT CONNECT ON DATABASE "${db.name}" TO "${owner}", "${runtime}"`);
       await db.sql.unsafe(`CREATE SCHEMA aimemo AUTHORIZATION "${owner}"`);
+      await db.sql.unsafe(`CREATE EXTENSION btree_gin SCHEMA aimemo`);
       const migrator = new PostgresStore(as(db.url, owner), { poolSize: 1 });
       await migrator.ready();
       await migrator.close();

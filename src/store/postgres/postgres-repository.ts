@@ -4,13 +4,14 @@
  * (English `tsvector`, GIN-indexed) and `to_tsquery('english', $1)`.
  */
 import { and, arrayContains, asc, count, countDistinct, desc, eq, gt, inArray, sql, type SQL } from 'drizzle-orm';
+import { PgDialect } from 'drizzle-orm/pg-core';
 import { AIMEMO_SCHEMA, memories, parsePgTimestamp } from '../../../drizzle/postgres';
 import { appliedPostgresVersion, migratePostgres, rowsOf, type AnyPgDatabase } from '../../migrate/postgres';
 import { positiveWords, type QueryNode } from '../../search/query';
 import { RANKING } from '../../search/rerank';
 import { toTsquery } from '../../search/tsquery';
 import type { Json, Memory, SearchResult, TableStats } from '../../types';
-import type { Anchor, QueryWord, MemoryRepository, OptimizeParams, OptimizeStep, PageParams, SearchParams } from '../repository';
+import type { Anchor, QueryWord, MemoryRepository, OptimizeParams, OptimizeStep, PageParams, SearchParams, TracedStatement } from '../repository';
 import type { PostgresConnection } from './connect';
 
 /**
@@ -46,10 +47,14 @@ const byteOrder = (column: SQL.Aliased | typeof memories.id | typeof memories.na
 
 const hasTags = (tags: string[]): SQL | undefined => (tags.length ? arrayContains(memories.tags, tags) : undefined);
 
+/** Renders statements for the {@link MemoryRepository.tracer}. */
+const dialect = new PgDialect();
+
 export class PostgresRepository implements MemoryRepository {
   readonly dialect = 'postgres' as const;
   #conn: PostgresConnection | undefined;
   readonly #stats = new Map<string, { n: number; avgdl: number; at: number }>();
+  tracer?: (statement: TracedStatement) => void;
 
   constructor(
     private readonly connect: () => PostgresConnection,
@@ -62,6 +67,21 @@ export class PostgresRepository implements MemoryRepository {
 
   private use<T>(fn: (db: AnyPgDatabase) => Promise<T>): Promise<T> {
     return this.#conn!.use(fn);
+  }
+
+  /** Runs one statement (a `sql` fragment) on a pooled connection, telling the tracer first. */
+  private execute(query: SQL): Promise<unknown> {
+    this.trace(query);
+    return this.use((db) => db.execute(query));
+  }
+
+  /** Tells the tracer about a statement (a `sql` fragment or a query builder) about to run. */
+  private trace<Q extends SQL | { toSQL(): { sql: string; params: unknown[] } }>(query: Q): Q {
+    if (this.tracer) {
+      const { sql: text, params } = 'toSQL' in query ? query.toSQL() : dialect.sqlToQuery(query as SQL);
+      this.tracer({ sql: text, params });
+    }
+    return query;
   }
 
   async init(): Promise<void> {
@@ -87,13 +107,13 @@ export class PostgresRepository implements MemoryRepository {
   async upsertMany(rows: Memory[]): Promise<void> {
     const write = async (db: AnyPgDatabase, chunk: Memory[]) => {
       const json = JSON.stringify(chunk.map((m) => ({ namespace: m.namespace, id: m.id, content: m.content, metadata: m.metadata, tags: m.tags, timestamp: m.timestamp.toISOString() })));
-      await db.execute(sql`
+      await db.execute(this.trace(sql`
         INSERT INTO ${memories} ("namespace", "id", "content", "metadata", "tags", "timestamp")
         SELECT r."namespace", r."id", r."content", r."metadata", r."tags", r."timestamp"
         FROM jsonb_to_recordset(${json}::text::jsonb)
           AS r("namespace" text, "id" text, "content" text, "metadata" jsonb, "tags" text[], "timestamp" timestamptz)
         ON CONFLICT ("namespace", "id") DO UPDATE SET
-          "content" = excluded."content", "metadata" = excluded."metadata", "tags" = excluded."tags", "timestamp" = excluded."timestamp"`);
+          "content" = excluded."content", "metadata" = excluded."metadata", "tags" = excluded."tags", "timestamp" = excluded."timestamp"`));
     };
     await this.use(async (db) => {
       if (rows.length <= UPSERT_CHUNK) return write(db, rows); // one statement is atomic by itself
@@ -105,20 +125,24 @@ export class PostgresRepository implements MemoryRepository {
 
   async get(namespace: string, id: string): Promise<Memory | null> {
     const [row] = await this.use((db) =>
-      db
-        .select(columns)
-        .from(memories)
-        .where(and(eq(memories.namespace, namespace), eq(memories.id, id))),
+      this.trace(
+        db
+          .select(columns)
+          .from(memories)
+          .where(and(eq(memories.namespace, namespace), eq(memories.id, id))),
+      ),
     );
     return row ?? null;
   }
 
   async remove(namespace: string, id: string): Promise<boolean> {
     const rows = await this.use((db) =>
-      db
-        .delete(memories)
-        .where(and(eq(memories.namespace, namespace), eq(memories.id, id)))
-        .returning({ id: memories.id }),
+      this.trace(
+        db
+          .delete(memories)
+          .where(and(eq(memories.namespace, namespace), eq(memories.id, id)))
+          .returning({ id: memories.id }),
+      ),
     );
     return rows.length > 0;
   }
@@ -155,8 +179,7 @@ export class PostgresRepository implements MemoryRepository {
       ],
       sql` AND `,
     );
-    const result = await this.use((db) =>
-      db.execute(sql`
+    const result = await this.execute(sql`
         WITH words AS (
           SELECT DISTINCT v.lexeme, false AS prefix FROM unnest(to_tsvector('english'::regconfig, ${plain.join(' ')})) v
           UNION
@@ -187,8 +210,7 @@ export class PostgresRepository implements MemoryRepository {
           ), 0) AS score
         FROM hits, stats
         ORDER BY score DESC, hits."timestamp" DESC, hits.id COLLATE "C"
-        LIMIT ${params.limit}`),
-    );
+        LIMIT ${params.limit}`);
     return rowsOf<{ id: string; namespace: string; content: string; metadata: Record<string, Json>; tags: string[]; timestamp: string | Date; score: number | string }>(
       result,
     ).map((r) => ({
@@ -225,7 +247,7 @@ export class PostgresRepository implements MemoryRepository {
         LIMIT ${window})`;
     };
     const parts = anchors.flatMap((a) => [side(a, true), side(a, false)]);
-    const rows = rowsOf<{ anchor: string; id: string }>(await this.use((db) => db.execute(sql.join(parts, sql` UNION ALL `))));
+    const rows = rowsOf<{ anchor: string; id: string }>(await this.execute(sql.join(parts, sql` UNION ALL `)));
     for (const r of rows) found.get(r.anchor)!.push(r.id);
     return found;
   }
@@ -239,10 +261,8 @@ export class PostgresRepository implements MemoryRepository {
     const known = this.#stats.get(namespace);
     if (known && Date.now() - known.at < STATS_TTL_MS) return known;
     const [row] = rowsOf<{ n: number; avgdl: number }>(
-      await this.use((db) =>
-        db.execute(sql`SELECT count(*)::float8 AS n, coalesce(avg(length(${memories.searchVector})), 1)::float8 AS avgdl
-                       FROM ${memories} WHERE ${memories.namespace} = ${namespace}`),
-      ),
+      await this.execute(sql`SELECT count(*)::float8 AS n, coalesce(avg(length(${memories.searchVector})), 1)::float8 AS avgdl
+                             FROM ${memories} WHERE ${memories.namespace} = ${namespace}`),
     );
     const fresh = { n: Number(row.n), avgdl: Number(row.avgdl) || 1, at: Date.now() };
     if (fresh.n < COMMON) return fresh; // small: counting is cheap, and a cached count would go stale fast
@@ -256,11 +276,9 @@ export class PostgresRepository implements MemoryRepository {
     // One row per word: a column per word fails past PostgreSQL's 1,664 columns (a long query in mode 'any').
     const queries = words.map(({ word, prefix }) => toTsquery({ kind: 'term', word, prefix }));
     const rows = rowsOf<{ i: number | string; n: number }>(
-      await this.use((db) =>
-        db.execute(sql`SELECT w.i, (SELECT count(*)::int FROM (SELECT 1 FROM ${memories} WHERE ${memories.namespace} = ${namespace}
-          AND ${memories.searchVector} @@ to_tsquery('english'::regconfig, w.q) LIMIT ${cap}) s) AS n
-          FROM unnest(${sql.param(queries)}::text[]) WITH ORDINALITY AS w(q, i)`),
-      ),
+      await this.execute(sql`SELECT w.i, (SELECT count(*)::int FROM (SELECT 1 FROM ${memories} WHERE ${memories.namespace} = ${namespace}
+        AND ${memories.searchVector} @@ to_tsquery('english'::regconfig, w.q) LIMIT ${cap}) s) AS n
+        FROM unnest(${sql.param(queries)}::text[]) WITH ORDINALITY AS w(q, i)`),
     );
     const counts = words.map(() => 0);
     for (const r of rows) counts[Number(r.i) - 1] = Number(r.n);
@@ -275,7 +293,7 @@ export class PostgresRepository implements MemoryRepository {
         .where(and(eq(memories.namespace, params.namespace), hasTags(params.tags)))
         .orderBy(desc(memories.timestamp), desc(byteOrder(memories.id)))
         .offset(params.offset);
-      return params.limit === undefined ? query : query.limit(params.limit);
+      return this.trace(params.limit === undefined ? query : query.limit(params.limit));
     });
   }
 
