@@ -157,7 +157,7 @@ export class PostgresRepository implements MemoryRepository {
    * memories hold it), which bounds the work; tf is the lexeme's positions.
    * ```sql
    * WITH terms AS (lexemes of the query's words, stemmed by to_tsvector('english', …), with df capped at 1,000),
-   *      stats AS (SELECT $n, $avgdl),   -- namespaceStats(), cached
+   *      stats AS (SELECT $n, $avgdl),   -- cached; else counted here: SELECT count(*), avg(length(search_vector)) … WHERE namespace = $ns
    *      hits  AS (SELECT … WHERE namespace = $ns AND search_vector @@ to_tsquery('english', $q) …)
    * SELECT hits.*, (SELECT sum(idf · tf·(k1+1) / (tf + k1·(1 - b + b·dl/avgdl))) FROM unnest(search_vector) JOIN terms …) AS score
    * FROM hits, stats ORDER BY score DESC, "timestamp" DESC, id COLLATE "C" LIMIT $limit
@@ -169,7 +169,11 @@ export class PostgresRepository implements MemoryRepository {
     const prefixes = [...new Set(scored.filter((w) => w.prefix).map((w) => w.word))];
     const candidates = toTsquery(params.filter ?? query);
     const ns = params.namespace;
-    const stats = await this.namespaceStats(ns);
+    const known = this.cachedStats(ns);
+    // Unknown (or small) namespace: the statement counts it itself, saving a round trip, and returns the figures.
+    const stats = known
+      ? sql`SELECT ${known.n}::float8 AS n, ${known.avgdl}::float8 AS avgdl`
+      : sql`SELECT count(*)::float8 AS n, coalesce(nullif(avg(length(x.search_vector)), 0), 1)::float8 AS avgdl FROM ${memories} x WHERE x.namespace = ${ns}`;
     const filters = sql.join(
       [
         sql`m.namespace = ${ns}`,
@@ -185,7 +189,7 @@ export class PostgresRepository implements MemoryRepository {
           UNION
           SELECT DISTINCT v.lexeme, true FROM unnest(${sql.param(prefixes)}::text[]) w, unnest(to_tsvector('english'::regconfig, w)) v
         ),
-        stats AS MATERIALIZED (SELECT ${stats.n}::float8 AS n, ${stats.avgdl}::float8 AS avgdl),
+        stats AS MATERIALIZED (${stats}),
         terms AS MATERIALIZED (
           SELECT w.lexeme, w.prefix,
                  CASE WHEN d.df >= ${COMMON} THEN 0 ELSE greatest(ln((greatest(stats.n, d.df) - d.df + 0.5) / (d.df + 0.5)), 1e-6) END AS idf
@@ -201,7 +205,7 @@ export class PostgresRepository implements MemoryRepository {
           ORDER BY ts_rank(m.search_vector, to_tsquery('english'::regconfig, ${candidates})) DESC
           LIMIT ${Math.max(PRESCORE, params.limit)}
         )
-        SELECT hits.id, hits.namespace, hits.content, hits.metadata, hits.tags, hits."timestamp",
+        SELECT hits.id, hits.namespace, hits.content, hits.metadata, hits.tags, hits."timestamp", stats.n AS stats_n, stats.avgdl AS stats_avgdl,
           coalesce((
             SELECT sum(t.idf * tf.n * 2.2 / (tf.n + 1.2 * (0.25 + 0.75 * length(hits.search_vector) / stats.avgdl)))
             FROM unnest(hits.search_vector) u
@@ -211,9 +215,19 @@ export class PostgresRepository implements MemoryRepository {
         FROM hits, stats
         ORDER BY score DESC, hits."timestamp" DESC, hits.id COLLATE "C"
         LIMIT ${params.limit}`);
-    return rowsOf<{ id: string; namespace: string; content: string; metadata: Record<string, Json>; tags: string[]; timestamp: string | Date; score: number | string }>(
-      result,
-    ).map((r) => ({
+    const rows = rowsOf<{
+      id: string;
+      namespace: string;
+      content: string;
+      metadata: Record<string, Json>;
+      tags: string[];
+      timestamp: string | Date;
+      score: number | string;
+      stats_n: number | string;
+      stats_avgdl: number | string;
+    }>(result);
+    if (!known && rows.length > 0) this.rememberStats(ns, Number(rows[0].stats_n), Number(rows[0].stats_avgdl));
+    return rows.map((r) => ({
       id: r.id,
       namespace: r.namespace,
       content: r.content,
@@ -253,22 +267,20 @@ export class PostgresRepository implements MemoryRepository {
   }
 
   /**
-   * The namespace's size and average length (distinct lexemes) for BM25.
-   * Counting reads every tsvector of the namespace, so a namespace of 1,000
-   * memories or more is counted at most once a minute: the figures move slowly.
+   * The namespace's size and average length (distinct lexemes) for BM25, when
+   * known. Counting reads every tsvector of the namespace, so the figures of a
+   * namespace of 1,000 memories or more are kept a minute (they move slowly);
+   * a smaller one is counted by each search, as a cached count would go stale fast.
    */
-  private async namespaceStats(namespace: string): Promise<{ n: number; avgdl: number }> {
+  private cachedStats(namespace: string): { n: number; avgdl: number } | undefined {
     const known = this.#stats.get(namespace);
-    if (known && Date.now() - known.at < STATS_TTL_MS) return known;
-    const [row] = rowsOf<{ n: number; avgdl: number }>(
-      await this.execute(sql`SELECT count(*)::float8 AS n, coalesce(avg(length(${memories.searchVector})), 1)::float8 AS avgdl
-                             FROM ${memories} WHERE ${memories.namespace} = ${namespace}`),
-    );
-    const fresh = { n: Number(row.n), avgdl: Number(row.avgdl) || 1, at: Date.now() };
-    if (fresh.n < COMMON) return fresh; // small: counting is cheap, and a cached count would go stale fast
+    return known && Date.now() - known.at < STATS_TTL_MS ? known : undefined;
+  }
+
+  private rememberStats(namespace: string, n: number, avgdl: number): void {
+    if (n < COMMON) return;
     if (this.#stats.size > 10_000) this.#stats.clear(); // many namespaces: keep memory bounded
-    this.#stats.set(namespace, fresh);
-    return fresh;
+    this.#stats.set(namespace, { n, avgdl, at: Date.now() });
   }
 
   async wordCounts(namespace: string, words: QueryWord[], cap: number): Promise<number[]> {
