@@ -19,7 +19,12 @@ import { PostgresPool, type PoolSettings, type PoolStatus } from './pool';
 
 /** Where queries go: a pool the store owns, or the app's own connection. */
 export interface PostgresConnection {
-  use<T>(fn: (db: AnyPgDatabase) => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn` on a connection. `client` is the postgres.js client under `db`
+   * when the store owns it (a pool from a URL), so statements can run as
+   * prepared statements; undefined for the app's own connection.
+   */
+  use<T>(fn: (db: AnyPgDatabase, client?: postgresType.Sql) => Promise<T>): Promise<T>;
   /** Counted pool status, or null when the connection is the app's. */
   status(): PoolStatus | null;
   close(): Promise<void>;

@@ -83,11 +83,11 @@ export class PostgresPool {
   }
 
   /** Runs `fn` on a connection of its own, returning it to the pool afterwards. */
-  async use<T>(fn: (db: AnyPgDatabase) => Promise<T>): Promise<T> {
+  async use<T>(fn: (db: AnyPgDatabase, client: postgresType.Sql) => Promise<T>): Promise<T> {
     const slot = await this.acquire();
     let broken = false;
     try {
-      return await fn(slot.db);
+      return await fn(slot.db, slot.client);
     } catch (error) {
       broken = isConnectionError(error);
       throw error;

@@ -3,8 +3,9 @@
  * or PGlite, full-text search through the generated `search_vector` column
  * (English `tsvector`, GIN-indexed) and `to_tsquery('english', $1)`.
  */
-import { and, arrayContains, asc, count, countDistinct, desc, eq, gt, inArray, sql, type SQL } from 'drizzle-orm';
+import { and, asc, count, countDistinct, eq, gt, inArray, sql, type SQL } from 'drizzle-orm';
 import { PgDialect } from 'drizzle-orm/pg-core';
+import type postgresType from 'postgres';
 import { AIMEMO_SCHEMA, memories, parsePgTimestamp } from '../../../drizzle/postgres';
 import { appliedPostgresVersion, migratePostgres, rowsOf, type AnyPgDatabase } from '../../migrate/postgres';
 import { positiveWords, type QueryNode } from '../../search/query';
@@ -45,10 +46,32 @@ const columns = {
 /** Orders text by its bytes, as SQLite does, whatever the database's collation. */
 const byteOrder = (column: SQL.Aliased | typeof memories.id | typeof memories.namespace): SQL => sql`${column} COLLATE "C"`;
 
-const hasTags = (tags: string[]): SQL | undefined => (tags.length ? arrayContains(memories.tags, tags) : undefined);
 
-/** Renders statements for the {@link MemoryRepository.tracer}. */
+/** Renders statements to text and parameters. */
 const dialect = new PgDialect();
+
+const COLUMNS = sql.raw(`m.id, m.namespace, m.content, m.metadata, m.tags, m."timestamp"`);
+
+interface MemoryRow {
+  id: string;
+  namespace: string;
+  content: string;
+  metadata: Record<string, Json> | string;
+  tags: string[];
+  timestamp: string | Date;
+}
+
+/** A row as postgres.js (timestamps as text, through Drizzle's parsers) or PGlite returns it. */
+function toMemory(r: MemoryRow): Memory {
+  return {
+    id: r.id,
+    namespace: r.namespace,
+    content: r.content,
+    metadata: typeof r.metadata === 'string' ? (JSON.parse(r.metadata) as Record<string, Json>) : r.metadata,
+    tags: r.tags,
+    timestamp: parsePgTimestamp(r.timestamp),
+  };
+}
 
 export class PostgresRepository implements MemoryRepository {
   readonly dialect = 'postgres' as const;
@@ -65,14 +88,24 @@ export class PostgresRepository implements MemoryRepository {
     return this.#conn;
   }
 
-  private use<T>(fn: (db: AnyPgDatabase) => Promise<T>): Promise<T> {
+  private use<T>(fn: (db: AnyPgDatabase, client?: postgresType.Sql) => Promise<T>): Promise<T> {
     return this.#conn!.use(fn);
   }
 
-  /** Runs one statement (a `sql` fragment) on a pooled connection, telling the tracer first. */
+  /**
+   * Runs one statement (a `sql` fragment), telling the tracer first. On the
+   * store's own pool it goes straight to postgres.js as a prepared statement
+   * (parsed and planned once per connection): Drizzle's `execute` sends every
+   * statement unprepared, and re-planning the search statement cost more than
+   * running it at 10,000 memories (npm run bench). The app's own connection
+   * goes through Drizzle, as the app set it up.
+   */
   private execute(query: SQL): Promise<unknown> {
-    this.trace(query);
-    return this.use((db) => db.execute(query));
+    const rendered = dialect.sqlToQuery(query);
+    this.tracer?.({ sql: rendered.sql, params: rendered.params });
+    return this.use((db, client) =>
+      client ? client.unsafe(rendered.sql, rendered.params as never[], { prepare: client.options.prepare !== false }) : db.execute(query),
+    );
   }
 
   /** Tells the tracer about a statement (a `sql` fragment or a query builder) about to run. */
@@ -105,46 +138,34 @@ export class PostgresRepository implements MemoryRepository {
    * thousands of placeholders, and the client serializes one string.
    */
   async upsertMany(rows: Memory[]): Promise<void> {
-    const write = async (db: AnyPgDatabase, chunk: Memory[]) => {
+    const upsert = (chunk: Memory[]) => {
       const json = JSON.stringify(chunk.map((m) => ({ namespace: m.namespace, id: m.id, content: m.content, metadata: m.metadata, tags: m.tags, timestamp: m.timestamp.toISOString() })));
-      await db.execute(this.trace(sql`
+      return sql`
         INSERT INTO ${memories} ("namespace", "id", "content", "metadata", "tags", "timestamp")
         SELECT r."namespace", r."id", r."content", r."metadata", r."tags", r."timestamp"
         FROM jsonb_to_recordset(${json}::text::jsonb)
           AS r("namespace" text, "id" text, "content" text, "metadata" jsonb, "tags" text[], "timestamp" timestamptz)
         ON CONFLICT ("namespace", "id") DO UPDATE SET
-          "content" = excluded."content", "metadata" = excluded."metadata", "tags" = excluded."tags", "timestamp" = excluded."timestamp"`));
+          "content" = excluded."content", "metadata" = excluded."metadata", "tags" = excluded."tags", "timestamp" = excluded."timestamp"`;
     };
-    await this.use(async (db) => {
-      if (rows.length <= UPSERT_CHUNK) return write(db, rows); // one statement is atomic by itself
-      await db.transaction(async (tx) => {
-        for (let i = 0; i < rows.length; i += UPSERT_CHUNK) await write(tx as unknown as AnyPgDatabase, rows.slice(i, i + UPSERT_CHUNK));
-      });
-    });
+    if (rows.length <= UPSERT_CHUNK) {
+      await this.execute(upsert(rows)); // one statement is atomic by itself
+      return;
+    }
+    await this.use((db) =>
+      db.transaction(async (tx) => {
+        for (let i = 0; i < rows.length; i += UPSERT_CHUNK) await tx.execute(this.trace(upsert(rows.slice(i, i + UPSERT_CHUNK))));
+      }),
+    );
   }
 
   async get(namespace: string, id: string): Promise<Memory | null> {
-    const [row] = await this.use((db) =>
-      this.trace(
-        db
-          .select(columns)
-          .from(memories)
-          .where(and(eq(memories.namespace, namespace), eq(memories.id, id))),
-      ),
-    );
-    return row ?? null;
+    const rows = rowsOf<MemoryRow>(await this.execute(sql`SELECT ${COLUMNS} FROM ${memories} m WHERE m.namespace = ${namespace} AND m.id = ${id}`));
+    return rows.length ? toMemory(rows[0]) : null;
   }
 
   async remove(namespace: string, id: string): Promise<boolean> {
-    const rows = await this.use((db) =>
-      this.trace(
-        db
-          .delete(memories)
-          .where(and(eq(memories.namespace, namespace), eq(memories.id, id)))
-          .returning({ id: memories.id }),
-      ),
-    );
-    return rows.length > 0;
+    return rowsOf(await this.execute(sql`DELETE FROM ${memories} WHERE namespace = ${namespace} AND id = ${id} RETURNING 1`)).length > 0;
   }
 
   /**
@@ -215,27 +236,9 @@ export class PostgresRepository implements MemoryRepository {
         FROM hits, stats
         ORDER BY score DESC, hits."timestamp" DESC, hits.id COLLATE "C"
         LIMIT ${params.limit}`);
-    const rows = rowsOf<{
-      id: string;
-      namespace: string;
-      content: string;
-      metadata: Record<string, Json>;
-      tags: string[];
-      timestamp: string | Date;
-      score: number | string;
-      stats_n: number | string;
-      stats_avgdl: number | string;
-    }>(result);
+    const rows = rowsOf<MemoryRow & { score: number | string; stats_n: number | string; stats_avgdl: number | string }>(result);
     if (!known && rows.length > 0) this.rememberStats(ns, Number(rows[0].stats_n), Number(rows[0].stats_avgdl));
-    return rows.map((r) => ({
-      id: r.id,
-      namespace: r.namespace,
-      content: r.content,
-      metadata: typeof r.metadata === 'string' ? (JSON.parse(r.metadata) as Record<string, Json>) : r.metadata,
-      tags: r.tags,
-      timestamp: parsePgTimestamp(r.timestamp),
-      score: Number(r.score),
-    }));
+    return rows.map((r) => ({ ...toMemory(r), score: Number(r.score) }));
   }
 
   /**
@@ -297,16 +300,14 @@ export class PostgresRepository implements MemoryRepository {
     return counts;
   }
 
+  /** Newest first, on `memories_ns_ts_id_idx` (ids by bytes); `LIMIT NULL` is no limit. */
   async page(params: PageParams): Promise<Memory[]> {
-    return this.use((db) => {
-      const query = db
-        .select(columns)
-        .from(memories)
-        .where(and(eq(memories.namespace, params.namespace), hasTags(params.tags)))
-        .orderBy(desc(memories.timestamp), desc(byteOrder(memories.id)))
-        .offset(params.offset);
-      return this.trace(params.limit === undefined ? query : query.limit(params.limit));
-    });
+    const tags = params.tags.length ? sql` AND m.tags @> ${sql.param(params.tags)}::text[]` : sql``;
+    const rows = rowsOf<MemoryRow>(
+      await this.execute(sql`SELECT ${COLUMNS} FROM ${memories} m WHERE m.namespace = ${params.namespace}${tags}
+        ORDER BY m."timestamp" DESC, m.id COLLATE "C" DESC LIMIT ${params.limit ?? null} OFFSET ${params.offset}`),
+    );
+    return rows.map(toMemory);
   }
 
   async count(namespace: string): Promise<number> {
