@@ -12,7 +12,7 @@ import { positiveWords, type QueryNode } from '../../search/query';
 import { RANKING } from '../../search/rerank';
 import { toTsquery } from '../../search/tsquery';
 import type { Json, Memory, SearchResult, TableStats } from '../../types';
-import type { Anchor, QueryWord, MemoryRepository, OptimizeParams, OptimizeStep, PageParams, SearchParams, TracedStatement } from '../repository';
+import { RANKED_MATCHES, type Anchor, type QueryWord, type MemoryRepository, type OptimizeParams, type OptimizeStep, type PageParams, type SearchParams, type TracedStatement } from '../repository';
 import type { PostgresConnection } from './connect';
 
 /**
@@ -179,7 +179,8 @@ export class PostgresRepository implements MemoryRepository {
    * ```sql
    * WITH terms AS (lexemes of the query's words, stemmed by to_tsvector('english', …), with df capped at 1,000),
    *      stats AS (SELECT $n, $avgdl),   -- cached; else counted here: SELECT count(*), avg(length(search_vector)) … WHERE namespace = $ns
-   *      hits  AS (SELECT … WHERE namespace = $ns AND search_vector @@ to_tsquery('english', $q) …)
+   *      recent AS (SELECT … WHERE namespace = $ns AND search_vector @@ to_tsquery('english', $q) ORDER BY "timestamp" DESC, id DESC LIMIT 1000),
+   *      hits  AS (the best 200 of recent by ts_rank)
    * SELECT hits.*, (SELECT sum(idf · tf·(k1+1) / (tf + k1·(1 - b + b·dl/avgdl))) FROM unnest(search_vector) JOIN terms …) AS score
    * FROM hits, stats ORDER BY score DESC, "timestamp" DESC, id COLLATE "C" LIMIT $limit
    * ```
@@ -221,9 +222,14 @@ export class PostgresRepository implements MemoryRepository {
               LIMIT ${COMMON}) c
           ) d
         ),
-        hits AS (
+        recent AS (
           SELECT m.id, m.namespace, m.content, m.metadata, m.tags, m."timestamp", m.search_vector FROM ${memories} m WHERE ${filters}
-          ORDER BY ts_rank(m.search_vector, to_tsquery('english'::regconfig, ${candidates})) DESC
+          ORDER BY m."timestamp" DESC, m.id COLLATE "C" DESC
+          LIMIT ${Math.max(RANKED_MATCHES, params.limit)}
+        ),
+        hits AS (
+          SELECT * FROM recent
+          ORDER BY ts_rank(recent.search_vector, to_tsquery('english'::regconfig, ${candidates})) DESC
           LIMIT ${Math.max(PRESCORE, params.limit)}
         )
         SELECT hits.id, hits.namespace, hits.content, hits.metadata, hits.tags, hits."timestamp", stats.n AS stats_n, stats.avgdl AS stats_avgdl,

@@ -17,7 +17,7 @@ import { appliedSqliteVersion, migrateSqlite, schemaMissingError } from '../../m
 import { toFts5 } from '../../search/fts5';
 import type { QueryNode } from '../../search/query';
 import type { Json, Memory, SearchResult, TableStats } from '../../types';
-import type { Anchor, QueryWord, MemoryRepository, OptimizeParams, OptimizeStep, PageParams, SearchParams, TracedStatement } from '../repository';
+import { RANKED_MATCHES, type Anchor, type QueryWord, type MemoryRepository, type OptimizeParams, type OptimizeStep, type PageParams, type SearchParams, type TracedStatement } from '../repository';
 import { openSQLite, sqliteFile, type SQLiteConnection, type SQLiteSource } from './connect';
 
 /** Ids per `getMany` query: one parameter each, far below SQLite's 32,766. */
@@ -62,13 +62,18 @@ const hasTags = (tags: number): string => ' AND EXISTS (SELECT 1 FROM json_each(
 /**
  * Ranked search. The MATCH expression names the namespace's token first
  * (`fts_ns : "…" AND content : (…)`), so FTS5 walks only that namespace's
- * entries; `m.namespace = ?` restates it exactly. bm25() weighs the `fts_ns`
- * column 0. `ids`: a JSON array of ids to keep.
+ * entries; `m.namespace = ?` restates it exactly. The inner query takes the
+ * newest {@link RANKED_MATCHES} matches (FTS5 walks its index by rowid,
+ * newest first, and stops there) and computes bm25() for those alone; the
+ * outer one orders them. bm25() weighs the `fts_ns` column 0. `ids`: a JSON
+ * array of ids to keep.
  */
-const searchSql = (tags: number, ids: boolean): string => `SELECT ${COLUMNS}, bm25(${MEMORIES_FTS}, 1.0, 0.0) AS rank
-  FROM ${MEMORIES_FTS} JOIN memories m ON m.rid = ${MEMORIES_FTS}.rowid
-  WHERE ${MEMORIES_FTS} MATCH ? AND m.namespace = ?${hasTags(tags)}${ids ? ' AND m.id IN (SELECT value FROM json_each(?))' : ''}
-  ORDER BY rank, m."timestamp" DESC, m.id LIMIT ?`;
+const searchSql = (tags: number, ids: boolean): string => `SELECT * FROM (
+    SELECT ${COLUMNS}, bm25(${MEMORIES_FTS}, 1.0, 0.0) AS rank
+    FROM ${MEMORIES_FTS} JOIN memories m ON m.rid = ${MEMORIES_FTS}.rowid
+    WHERE ${MEMORIES_FTS} MATCH ? AND m.namespace = ?${hasTags(tags)}${ids ? ' AND m.id IN (SELECT value FROM json_each(?))' : ''}
+    ORDER BY ${MEMORIES_FTS}.rowid DESC LIMIT ?)
+  ORDER BY rank, "timestamp" DESC, id LIMIT ?`;
 
 const pageSql = (tags: number): string => `SELECT ${COLUMNS} FROM memories m WHERE m.namespace = ?${hasTags(tags)}
   ORDER BY m."timestamp" DESC, m.id DESC LIMIT ? OFFSET ?`;
@@ -200,7 +205,7 @@ export class SQLiteRepository implements MemoryRepository {
   async search(query: QueryNode, params: SearchParams): Promise<SearchResult[]> {
     const values: unknown[] = [matchIn(params.namespace, params.filter ?? query), params.namespace, ...params.tags];
     if (params.ids) values.push(JSON.stringify(params.ids));
-    values.push(params.limit);
+    values.push(Math.max(RANKED_MATCHES, params.limit), params.limit);
     const rows = this.all<MemoryRow & { rank: number }>(searchSql(params.tags.length, params.ids !== undefined), values);
     return rows.map((r) => ({ ...toMemory(r), score: -r.rank }));
   }
