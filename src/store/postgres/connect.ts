@@ -109,7 +109,9 @@ export function ownedPool(url: string, options: PoolOptions): PostgresConnection
       onnotice: () => undefined,
       onclose: onLost, // the server or the network closed the socket
       ...(options.ssl === undefined ? {} : { ssl: options.ssl }),
-      connection: { application_name: 'aimemo' },
+      // jit off: the search statement's estimated cost (its word-count subqueries) crosses jit_above_cost, and
+      // compiling it took 44 ms of a 65 ms query at 1,000,000 memories; the query itself needs no JIT (npm run bench).
+      connection: { application_name: 'aimemo', jit: 'off' },
     });
     try {
       await client`SELECT 1`; // connect now, so the connection is counted only once it is real
