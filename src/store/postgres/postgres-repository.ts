@@ -50,6 +50,14 @@ const byteOrder = (column: SQL.Aliased | typeof memories.id | typeof memories.na
 /** A word as the common-word cache and the search statement name it: `word`, or `word*` for a prefix. */
 const commonKey = (w: QueryWord): string => (w.prefix ? `${w.word}*` : w.word);
 
+/** Whether a memory must hold every positive word of the query to match it (no OR). */
+function conjunctive(node: QueryNode): boolean {
+  if (node.kind === 'or') return false;
+  if (node.kind === 'and') return node.children.every(conjunctive);
+  if (node.kind === 'not') return conjunctive(node.positive);
+  return true;
+}
+
 /** Renders statements to text and parameters. */
 const dialect = new PgDialect();
 
@@ -191,6 +199,9 @@ export class PostgresRepository implements MemoryRepository {
    */
   async search(query: QueryNode, params: SearchParams): Promise<SearchResult[]> {
     const scored = [...new Map(positiveWords(query).map((w) => [commonKey(w), w])).values()];
+    // Every scored word is required: when the newest matches already number 1,000 (recent is capped there,
+    // RANKED_MATCHES >= COMMON), each word is held by 1,000 memories or more, and none needs counting.
+    const required = params.filter === undefined && conjunctive(query);
     const candidates = toTsquery(params.filter ?? query);
     const ns = params.namespace;
     const known = this.cachedStats(ns);
@@ -217,21 +228,21 @@ export class PostgresRepository implements MemoryRepository {
                unnest(to_tsvector('english'::regconfig, w.word)) v
         ),
         stats AS MATERIALIZED (${stats}),
+        recent AS MATERIALIZED (
+          SELECT m.id, m.namespace, m.content, m.metadata, m.tags, m."timestamp", m.search_vector FROM ${memories} m WHERE ${filters}
+          ORDER BY m."timestamp" DESC, m.id COLLATE "C" DESC
+          LIMIT ${Math.max(RANKED_MATCHES, params.limit)}
+        ),
         terms AS MATERIALIZED (
           SELECT k.lexeme, k.prefix, d.df,
                  CASE WHEN d.df >= ${COMMON} THEN 0 ELSE greatest(ln((greatest(stats.n, d.df) - d.df + 0.5) / (d.df + 0.5)), 1e-6) END AS idf
           FROM (SELECT lexeme, prefix, bool_or(common) AS common FROM words GROUP BY lexeme, prefix) k, stats, LATERAL (
-            SELECT CASE WHEN k.common THEN ${COMMON}::float8 ELSE (
+            SELECT CASE WHEN k.common OR (${String(required)}::bool AND (SELECT count(*) FROM recent) >= ${COMMON}) THEN ${COMMON}::float8 ELSE (
               SELECT count(*)::float8 FROM (
                 SELECT 1 FROM ${memories} x
                 WHERE x.namespace = ${ns} AND x.search_vector @@ (quote_literal(k.lexeme) || CASE WHEN k.prefix THEN ':*' ELSE '' END)::tsquery
                 LIMIT ${COMMON}) c) END AS df
           ) d
-        ),
-        recent AS (
-          SELECT m.id, m.namespace, m.content, m.metadata, m.tags, m."timestamp", m.search_vector FROM ${memories} m WHERE ${filters}
-          ORDER BY m."timestamp" DESC, m.id COLLATE "C" DESC
-          LIMIT ${Math.max(RANKED_MATCHES, params.limit)}
         ),
         hits AS (
           SELECT * FROM recent
