@@ -233,16 +233,20 @@ export class PostgresRepository implements MemoryRepository {
           ORDER BY m."timestamp" DESC, m.id COLLATE "C" DESC
           LIMIT ${Math.max(RANKED_MATCHES, params.limit)}
         ),
+        inferred AS MATERIALIZED (SELECT ${String(required)}::text::bool AND count(*) >= ${COMMON} AS common FROM recent),
         terms AS MATERIALIZED (
           SELECT k.lexeme, k.prefix, d.df,
                  CASE WHEN d.df >= ${COMMON} THEN 0 ELSE greatest(ln((greatest(stats.n, d.df) - d.df + 0.5) / (d.df + 0.5)), 1e-6) END AS idf
-          FROM (SELECT lexeme, prefix, bool_or(common) AS common FROM words GROUP BY lexeme, prefix) k, stats, LATERAL (
-            SELECT CASE WHEN k.common OR (${String(required)}::bool AND (SELECT count(*) FROM recent) >= ${COMMON}) THEN ${COMMON}::float8 ELSE (
-              SELECT count(*)::float8 FROM (
+          FROM (SELECT lexeme, prefix, bool_or(common) AS common FROM words GROUP BY lexeme, prefix) k, stats, inferred,
+            LATERAL (SELECT k.common OR inferred.common AS known) g,
+            LATERAL (
+              -- NOT g.known gates the count (a one-time filter): a known common word reads no index at all
+              SELECT CASE WHEN g.known THEN ${COMMON}::float8 ELSE count(*)::float8 END AS df FROM (
                 SELECT 1 FROM ${memories} x
-                WHERE x.namespace = ${ns} AND x.search_vector @@ (quote_literal(k.lexeme) || CASE WHEN k.prefix THEN ':*' ELSE '' END)::tsquery
-                LIMIT ${COMMON}) c) END AS df
-          ) d
+                WHERE NOT g.known AND x.namespace = ${ns}
+                  AND x.search_vector @@ (quote_literal(k.lexeme) || CASE WHEN k.prefix THEN ':*' ELSE '' END)::tsquery
+                LIMIT ${COMMON}) c
+            ) d
         ),
         hits AS (
           SELECT * FROM recent
