@@ -114,7 +114,7 @@ export class RawPostgres implements RawDriver {
 
   constructor(url: string) {
     // The session settings the library's own pool uses (src/store/postgres/connect.ts): same SQL, same planner.
-    this.#sql = postgres(url, { max: 1, onnotice: () => undefined, connection: { jit: 'off' } });
+    this.#sql = postgres(url, { max: 1, onnotice: () => undefined, connection: { jit: 'off', plan_cache_mode: 'force_custom_plan' } });
   }
 
   async replay(statements: Traced[], transaction: boolean): Promise<number[]> {

@@ -110,8 +110,11 @@ export function ownedPool(url: string, options: PoolOptions): PostgresConnection
       onclose: onLost, // the server or the network closed the socket
       ...(options.ssl === undefined ? {} : { ssl: options.ssl }),
       // jit off: the search statement's estimated cost (its word-count subqueries) crosses jit_above_cost, and
-      // compiling it took 44 ms of a 65 ms query at 1,000,000 memories; the query itself needs no JIT (npm run bench).
-      connection: { application_name: 'aimemo', jit: 'off' },
+      // compiling it took 44 ms of a 65 ms query at 1,000,000 memories; the query itself needs no JIT.
+      // force_custom_plan: statements are prepared, and after five runs PostgreSQL may keep a generic plan, one
+      // for every namespace and word; whether to walk the newest rows or the GIN index depends on both (a
+      // common word in a large namespace took 146 ms p50 with the generic plan). Planning costs ~2 ms (npm run bench).
+      connection: { application_name: 'aimemo', jit: 'off', plan_cache_mode: 'force_custom_plan' },
     });
     try {
       await client`SELECT 1`; // connect now, so the connection is counted only once it is real
