@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import Database from 'better-sqlite3';
 import postgres from 'postgres';
 import { PostgresStore, SQLiteStore } from '../../src';
-import { batches, generateMemories, GENERATOR_VERSION, SIZES, type SizeName } from './generate';
+import { batches, datasetEnd, generateMemories, GENERATOR_VERSION, SIZES, type SizeName } from './generate';
 
 export const DATA_DIR = path.join(__dirname, '..', '.data');
 const BATCH = 1000;
@@ -64,8 +64,13 @@ async function load(store: SQLiteStore | PostgresStore, size: SizeName, log: Log
 
 export const sqliteFileFor = (size: SizeName): string => path.join(DATA_DIR, `perf-${size}.db`);
 
-/** The marker of a complete load, when the file holds one and the expected rows. */
-function sqliteMarker(file: string, rows: number): LoadInfo | undefined {
+const leftovers = (n: number) => `removed ${n.toLocaleString('en-US')} memories an interrupted run had written`;
+
+/**
+ * The marker of a complete load, when the file holds one and the expected
+ * rows (after removing what an interrupted run's writes left behind).
+ */
+function sqliteMarker(file: string, rows: number, log: Log): LoadInfo | undefined {
   if (!fs.existsSync(file)) return undefined;
   const db = new Database(file, { timeout: 5000 });
   try {
@@ -73,7 +78,13 @@ function sqliteMarker(file: string, rows: number): LoadInfo | undefined {
     if (!table) return undefined;
     const marker = db.prepare('SELECT generator, row_count, load FROM aimemo_bench_marker').get() as { generator: string; row_count: number; load: string } | undefined;
     if (!marker || marker.generator !== GENERATOR_VERSION || marker.row_count !== rows) return undefined;
-    const { n } = db.prepare('SELECT count(*) AS n FROM memories').get() as { n: number };
+    const count = () => (db.prepare('SELECT count(*) AS n FROM memories').get() as { n: number }).n;
+    let n = count();
+    if (n > rows) {
+      const removed = db.prepare('DELETE FROM memories WHERE "timestamp" > ?').run(datasetEnd(rows).getTime()).changes;
+      if (removed) log(`SQLite: ${leftovers(removed)}`);
+      n = count();
+    }
     return n === rows ? (JSON.parse(marker.load) as LoadInfo) : undefined;
   } catch {
     return undefined;
@@ -85,7 +96,7 @@ function sqliteMarker(file: string, rows: number): LoadInfo | undefined {
 export async function prepareSqlite(size: SizeName, fresh: boolean, log: Log): Promise<Prepared<SQLiteStore> & { file: string }> {
   fs.mkdirSync(DATA_DIR, { recursive: true });
   const file = sqliteFileFor(size);
-  const known = fresh ? undefined : sqliteMarker(file, SIZES[size]);
+  const known = fresh ? undefined : sqliteMarker(file, SIZES[size], log);
   if (known) {
     log(`SQLite: reusing ${path.relative(process.cwd(), file)} (${known.rows.toLocaleString('en-US')} memories, ${known.generator}); opening it runs the library's migrations`);
     const store = new SQLiteStore(file);
@@ -125,14 +136,20 @@ export async function probePostgres(server: string): Promise<{ version: string }
   }
 }
 
-async function postgresMarker(url: string, rows: number): Promise<LoadInfo | undefined> {
+async function postgresMarker(url: string, rows: number, log: Log): Promise<LoadInfo | undefined> {
   const sql = postgres(url, { max: 1, onnotice: () => undefined });
   try {
     const [table] = await sql`SELECT to_regclass('public.aimemo_bench_marker')::text AS t`;
     if (!table?.t) return undefined;
     const [marker] = await sql`SELECT generator, row_count::int AS row_count, load FROM public.aimemo_bench_marker`;
     if (!marker || marker.generator !== GENERATOR_VERSION || marker.row_count !== rows) return undefined;
-    const [{ n }] = await sql`SELECT count(*)::int AS n FROM aimemo.memories`;
+    const count = async () => (await sql`SELECT count(*)::int AS n FROM aimemo.memories`)[0].n as number;
+    let n = await count();
+    if (n > rows) {
+      const removed = (await sql`DELETE FROM aimemo.memories WHERE "timestamp" > ${datasetEnd(rows)}`).count;
+      if (removed) log(`PostgreSQL: ${leftovers(removed)}`);
+      n = await count();
+    }
     return n === rows ? (marker.load as LoadInfo) : undefined;
   } catch {
     return undefined;
@@ -147,7 +164,7 @@ export async function preparePostgres(server: string, size: SizeName, fresh: boo
   const admin = postgres(server, { max: 1, onnotice: () => undefined });
   try {
     const exists = (await admin`SELECT 1 FROM pg_database WHERE datname = ${database}`).length > 0;
-    const known = exists && !fresh ? await postgresMarker(url, SIZES[size]) : undefined;
+    const known = exists && !fresh ? await postgresMarker(url, SIZES[size], log) : undefined;
     if (known) {
       log(`PostgreSQL: reusing database ${database} (${known.rows.toLocaleString('en-US')} memories, ${known.generator}); opening it runs the library's migrations`);
       const store = new PostgresStore(url);

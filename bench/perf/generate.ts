@@ -204,6 +204,13 @@ export function* generateMemories(total: number): Generator<GeneratedMemory> {
   }
 }
 
+/**
+ * No generated memory is later than this (memories are at most 60 s apart).
+ * What the write operations save carries the time of saving, later still, so
+ * rows an interrupted run left behind can be told apart and removed.
+ */
+export const datasetEnd = (total: number): Date => new Date(START + total * 60_000);
+
 /** Batches of `size` from an iterable, one at a time. */
 export function* batches<T>(items: Iterable<T>, size: number): Generator<T[]> {
   let batch: T[] = [];

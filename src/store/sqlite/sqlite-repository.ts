@@ -11,7 +11,6 @@ import * as fs from 'node:fs';
 import type { Statement } from 'better-sqlite3';
 import { and, asc, count, countDistinct, eq, gt, inArray, sql } from 'drizzle-orm';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
-import { SQLiteSyncDialect } from 'drizzle-orm/sqlite-core';
 import { MEMORIES_FTS, memories, namespaceToken } from '../../../drizzle/sqlite';
 import { appliedSqliteVersion, migrateSqlite, schemaMissingError } from '../../migrate/sqlite';
 import { toFts5 } from '../../search/fts5';
@@ -28,8 +27,6 @@ const STATEMENT_CACHE = 200;
 
 const FTS = sql.raw(MEMORIES_FTS);
 
-/** Renders Drizzle `sql` fragments to text and parameters. */
-const dialect = new SQLiteSyncDialect();
 
 const columns = {
   id: memories.id,
@@ -78,6 +75,17 @@ const searchSql = (tags: number, ids: boolean): string => `SELECT * FROM (
 
 const pageSql = (tags: number): string => `SELECT ${COLUMNS} FROM memories m WHERE m.namespace = ?${hasTags(tags)}
   ORDER BY m."timestamp" DESC, m.id DESC LIMIT ? OFFSET ?`;
+
+/** One side of an anchor's neighbours; parameters: anchor id, namespace, timestamp twice, anchor id, window. */
+const neighborSide = (before: boolean): string => `SELECT ? AS anchor, id FROM (
+    SELECT id FROM memories WHERE namespace = ? AND "timestamp" ${before ? '<=' : '>='} ?
+      AND ("timestamp", id) ${before ? '<' : '>'} (?, ?)
+    ORDER BY "timestamp" ${before ? 'DESC' : 'ASC'}, id ${before ? 'DESC' : 'ASC'} LIMIT ?)`;
+
+/** The neighbours of `n` anchors, before and after each, in one statement; its text depends on `n` alone. */
+const neighborsTexts: string[] = [];
+const neighborsSql = (n: number): string =>
+  (neighborsTexts[n] ??= Array.from({ length: n }, () => `${neighborSide(true)} UNION ALL ${neighborSide(false)}`).join(' UNION ALL '));
 
 /** How many memories of a namespace hold a word, up to a cap: the index alone answers it. */
 const WORD_COUNT = `SELECT count(*) AS n FROM (SELECT 1 FROM ${MEMORIES_FTS} WHERE ${MEMORIES_FTS} MATCH ? LIMIT ?)`;
@@ -257,16 +265,11 @@ export class SQLiteRepository implements MemoryRepository {
   async neighbors(namespace: string, anchors: Anchor[], window: number): Promise<Map<string, string[]>> {
     const found = new Map<string, string[]>(anchors.map((a) => [a.id, []]));
     if (anchors.length === 0 || window < 1) return found;
-    const side = (a: Anchor, before: boolean) => sql`SELECT ${a.id} AS anchor, id FROM (
-        SELECT ${memories.id} AS id FROM ${memories}
-        WHERE ${memories.namespace} = ${namespace}
-          AND ${memories.timestamp} ${sql.raw(before ? '<=' : '>=')} ${a.timestamp.getTime()}
-          AND (${memories.timestamp}, ${memories.id}) ${sql.raw(before ? '<' : '>')} (${a.timestamp.getTime()}, ${a.id})
-        ORDER BY ${memories.timestamp} ${sql.raw(before ? 'DESC' : 'ASC')}, ${memories.id} ${sql.raw(before ? 'DESC' : 'ASC')}
-        LIMIT ${window})`;
-    const parts = anchors.flatMap((a) => [side(a, true), side(a, false)]);
-    const query = dialect.sqlToQuery(sql.join(parts, sql` UNION ALL `));
-    const rows = this.all<{ anchor: string; id: string }>(query.sql, query.params);
+    const params = anchors.flatMap((a) => {
+      const ts = a.timestamp.getTime();
+      return [a.id, namespace, ts, ts, a.id, window, a.id, namespace, ts, ts, a.id, window];
+    });
+    const rows = this.all<{ anchor: string; id: string }>(neighborsSql(anchors.length), params);
     for (const r of rows) found.get(r.anchor)!.push(r.id);
     return found;
   }
