@@ -14,6 +14,7 @@ interface CheckScript {
   checkJournalOrder(folder: string, dialect?: string): string[];
   checkFiles(folder: string): string[];
   checkFtsRepair(folder: string): string[];
+  checkGeneratedColumns(folder: string): string[];
 }
 
 const root = packageRoot();

@@ -107,10 +107,10 @@ export class PostgresRepository implements MemoryRepository {
   /**
    * Runs one statement (a `sql` fragment), telling the tracer first. On the
    * store's own pool it goes straight to postgres.js as a prepared statement
-   * (parsed and planned once per connection): Drizzle's `execute` sends every
-   * statement unprepared, and re-planning the search statement cost more than
-   * running it at 10,000 memories (npm run bench). The app's own connection
-   * goes through Drizzle, as the app set it up.
+   * (parsed once per connection, planned for its values: see connect.ts):
+   * Drizzle's `execute` sends every statement unprepared, which cost more than
+   * the work of a `get` at 10,000 memories (npm run bench). The app's own
+   * connection goes through Drizzle, as the app set it up.
    */
   private execute(query: SQL): Promise<unknown> {
     const rendered = dialect.sqlToQuery(query);
@@ -120,10 +120,10 @@ export class PostgresRepository implements MemoryRepository {
     );
   }
 
-  /** Tells the tracer about a statement (a `sql` fragment or a query builder) about to run. */
-  private trace<Q extends SQL | { toSQL(): { sql: string; params: unknown[] } }>(query: Q): Q {
+  /** Tells the tracer about a statement that runs inside a Drizzle transaction. */
+  private trace(query: SQL): SQL {
     if (this.tracer) {
-      const { sql: text, params } = 'toSQL' in query ? query.toSQL() : dialect.sqlToQuery(query as SQL);
+      const { sql: text, params } = dialect.sqlToQuery(query);
       this.tracer({ sql: text, params });
     }
     return query;
