@@ -44,7 +44,7 @@ const columns = {
 };
 
 /** Orders text by its bytes, as SQLite does, whatever the database's collation. */
-const byteOrder = (column: SQL.Aliased | typeof memories.id | typeof memories.namespace): SQL => sql`${column} COLLATE "C"`;
+const byteOrder = (column: typeof memories.namespace): SQL => sql`${column} COLLATE "C"`;
 
 
 /** A word as the common-word cache and the search statement name it: `word`, or `word*` for a prefix. */
@@ -113,14 +113,15 @@ export class PostgresRepository implements MemoryRepository {
    * connection goes through Drizzle, as the app set it up.
    */
   private execute(query: SQL): Promise<unknown> {
-    const rendered = dialect.sqlToQuery(query);
-    this.tracer?.({ sql: rendered.sql, params: rendered.params });
-    return this.use((db, client) =>
-      client ? client.unsafe(rendered.sql, rendered.params as never[], { prepare: client.options.prepare !== false }) : db.execute(query),
-    );
+    return this.use((db, client) => {
+      if (!client) return db.execute(this.trace(query)); // Drizzle renders it
+      const rendered = dialect.sqlToQuery(query);
+      this.tracer?.({ sql: rendered.sql, params: rendered.params });
+      return client.unsafe(rendered.sql, rendered.params as never[], { prepare: client.options.prepare !== false });
+    });
   }
 
-  /** Tells the tracer about a statement that runs inside a Drizzle transaction. */
+  /** Tells the tracer about a statement that Drizzle runs (the app's connection, or a Drizzle transaction). */
   private trace(query: SQL): SQL {
     if (this.tracer) {
       const { sql: text, params } = dialect.sqlToQuery(query);

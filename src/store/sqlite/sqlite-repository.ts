@@ -27,7 +27,6 @@ const STATEMENT_CACHE = 200;
 
 const FTS = sql.raw(MEMORIES_FTS);
 
-
 const columns = {
   id: memories.id,
   namespace: memories.namespace,
