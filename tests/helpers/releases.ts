@@ -1,12 +1,13 @@
 /**
  * The migrations folder of every earlier release, for the upgrade tests.
  *
- * Releases are git tags `v*` (v0.1.0, …) when the checkout has them: each
- * tag's `migrations/<dialect>` is read from git. Every entry of the current
- * journal that no tag ends at stands for a release too (the folder cut after
- * that migration, the last one being the current version), so a clean CI clone
- * without tags still upgrades from every point of the history.
- * AIMEMO_UPGRADE_FROM=journal ignores the tags.
+ * Releases are the versions `releases.json` records (each with the commit it
+ * was cut from; a clone need not carry tags) plus any git tag `v*` the checkout
+ * has: each release's `migrations/<dialect>` is read from git. Every entry of
+ * the current journal that no release ends at stands for a release too (the
+ * folder cut after that migration, the last one being the current version),
+ * so every point of the history is upgraded from.
+ * AIMEMO_UPGRADE_FROM=journal ignores the recorded releases and the tags.
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -31,17 +32,52 @@ function git(args: string[]): Buffer {
   return execFileSync('git', args, { cwd: packageRoot(), stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 64 * 1024 * 1024 });
 }
 
-/** Release tags, oldest first; [] outside a git checkout. */
-export function releaseTags(): string[] {
-  if (process.env.AIMEMO_UPGRADE_FROM === 'journal') return [];
+/** A released version as `releases.json` records it. */
+export interface RecordedRelease {
+  version: string;
+  commit: string;
+  date: string;
+}
+
+/** The versions `releases.json` records, oldest first. */
+export function recordedReleases(): RecordedRelease[] {
+  const file = path.join(packageRoot(), 'releases.json');
+  return (JSON.parse(fs.readFileSync(file, 'utf8')) as { releases: RecordedRelease[] }).releases;
+}
+
+/** Whether git knows `rev` (a shallow clone may lack old commits). */
+function known(rev: string): boolean {
   try {
-    return git(['tag', '--list', 'v*', '--sort=v:refname']).toString('utf8').split('\n').filter(Boolean);
+    git(['cat-file', '-e', `${rev}^{commit}`]);
+    return true;
   } catch {
-    return [];
+    return false;
   }
 }
 
-/** Writes `migrations/<dialect>` as of `tag` into `dest`; false when that release had none. */
+/**
+ * Every release as a git revision, oldest first: the recorded ones (named
+ * `v<version>`, read at their commit) and any other `v*` tag; [] outside a
+ * git checkout. A recorded commit this clone lacks fails loudly: the upgrade
+ * test must not silently skip a release.
+ */
+export function releaseTags(): { name: string; rev: string }[] {
+  if (process.env.AIMEMO_UPGRADE_FROM === 'journal') return [];
+  let tags: string[];
+  try {
+    tags = git(['tag', '--list', 'v*', '--sort=v:refname']).toString('utf8').split('\n').filter(Boolean);
+  } catch {
+    return [];
+  }
+  const recorded = recordedReleases().map((r) => {
+    if (!known(r.commit)) throw new Error(`releases.json: commit ${r.commit} of ${r.version} is not in this clone (fetch the full history)`);
+    return { name: `v${r.version}`, rev: r.commit };
+  });
+  const names = new Set(recorded.map((r) => r.name));
+  return [...recorded, ...tags.filter((t) => !names.has(t)).map((t) => ({ name: t, rev: t }))];
+}
+
+/** Writes `migrations/<dialect>` as of revision `tag` into `dest`; false when that release had none. */
 function checkoutMigrations(tag: string, dialect: Dialect, dest: string): boolean {
   const prefix = `migrations/${dialect}/`;
   const files = git(['ls-tree', '-r', '--name-only', tag, '--', prefix]).toString('utf8').split('\n').filter(Boolean);
@@ -57,9 +93,9 @@ function checkoutMigrations(tag: string, dialect: Dialect, dest: string): boolea
 /** Every earlier release's migrations for `dialect`, copied under `dir`. */
 export function earlierReleases(dialect: Dialect, dir: string): Releases {
   const tagged: Release[] = [];
-  for (const tag of releaseTags()) {
-    const folder = path.join(dir, `${dialect}-${tag}`);
-    if (checkoutMigrations(tag, dialect, folder)) tagged.push({ name: tag, folder });
+  for (const { name, rev } of releaseTags()) {
+    const folder = path.join(dir, `${dialect}-${name}`);
+    if (checkoutMigrations(rev, dialect, folder)) tagged.push({ name, folder });
   }
   const covered = new Set(tagged.map((r) => readJournal(dialect, r.folder).length));
   const journal = readJournal(dialect)
@@ -69,7 +105,7 @@ export function earlierReleases(dialect: Dialect, dir: string): Releases {
       folder: copyMigrations(dialect, path.join(dir, `${dialect}-${entry.tag}`), { upTo: entry.tag }),
     }));
   const entries = (n: number) => `${n} journal entr${n === 1 ? 'y' : 'ies'}`;
-  const source = tagged.length ? `${tagged.length} git tag${tagged.length > 1 ? 's' : ''} + ${entries(journal.length)}` : `${entries(journal.length)}, no git tags`;
+  const source = tagged.length ? `${tagged.length} release${tagged.length > 1 ? 's' : ''} + ${entries(journal.length)}` : `${entries(journal.length)}, no releases`;
   return { source, releases: [...tagged, ...journal] };
 }
 

@@ -1,8 +1,8 @@
 /**
  * Issue #6.5: schema upgrades across versions, with data.
  *
- * For every earlier release (git tags v*, or each journal entry when the
- * checkout has no tags: see tests/helpers/releases.ts) a database is built
+ * For every earlier release (releases.json and git tags v*, plus each journal
+ * entry no release ends at: see tests/helpers/releases.ts) a database is built
  * with that release's migrations (drizzle's own migrator, as `drizzle-kit
  * migrate` would), filled, and then six processes open it at once with the
  * current version, which upgrades it. Each migration must be applied exactly
