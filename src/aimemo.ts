@@ -59,7 +59,7 @@ export class AIMemo {
     return this.store.save({ ...(options ?? {}), content, namespace: this.namespace });
   }
 
-  /** Full-text search in this namespace; see SPEC.md for the syntax. */
+  /** Full-text search in this namespace; see docs/search.md for the syntax. */
   search(query: string, options: Omit<SearchOptions, 'namespace'> = {}): Promise<SearchResult[]> {
     return this.store.search(query, { ...(options ?? {}), namespace: this.namespace });
   }

@@ -1,5 +1,5 @@
 /**
- * AIMemo: a memory layer for AI agents. See SPEC.md for the contract.
+ * AIMemo: a memory layer for AI agents. See docs/contract.md for the contract.
  * @packageDocumentation
  */
 export { AIMemo, type AIMemoOptions, type AddOptions, type ContextOptions } from './aimemo';

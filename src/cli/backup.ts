@@ -14,14 +14,14 @@ export function register(program: Command): void {
     .option('--no-verify', 'skip the integrity and full-text index checks of the copy')
     .addHelpText(
       'after',
-      '\nPostgreSQL: use pg_dump (see the README), or `aimemo export` for a per-namespace backup.\n\nExample:\n  aimemo backup /backups/aimemo-$(date +%F).db',
+      '\nPostgreSQL: use pg_dump (see docs/operations.md), or `aimemo export` for a per-namespace backup.\n\nExample:\n  aimemo backup /backups/aimemo-$(date +%F).db',
     )
     .action(async (file: string, _opts, command: Command) => {
       const opts = optionsOf<{ force?: boolean; verify: boolean }>(command);
       const spec = parseDatabase(opts.db ?? defaultDatabase());
       if (spec.dialect !== 'sqlite') {
         throw new CliError(
-          'backup copies SQLite databases; for PostgreSQL use pg_dump --format=custom --schema=aimemo (see the README), or `aimemo export` for JSON Lines',
+          'backup copies SQLite databases; for PostgreSQL use pg_dump --format=custom --schema=aimemo (see docs/operations.md), or `aimemo export` for JSON Lines',
         );
       }
       const result = await withStore(opts, false, async (store) => {

@@ -8,7 +8,7 @@ export function register(program: Command): void {
   program
     .command('search')
     .description('full-text search in one namespace, best match first')
-    .argument('<query>', 'words, "phrases", prefix*, OR / AND / NOT, ( ) — see the README')
+    .argument('<query>', 'words, "phrases", prefix*, OR / AND / NOT, ( ) — see docs/search.md')
     .option('-n, --namespace <namespace>', 'namespace', 'default')
     .option('-l, --limit <n>', 'most results', positiveInt(LIMITS.searchLimit), 5)
     .option('-t, --tags <tags>', 'only memories with all of these tags, comma-separated; repeatable', tagList)

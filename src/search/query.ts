@@ -1,7 +1,7 @@
 /**
  * Parses what a user typed into a search tree, once, for every backend.
  *
- * The grammar (SPEC.md "Search syntax"), loosest binding first:
+ * The grammar (docs/contract.md and docs/search.md, "Search syntax"), loosest binding first:
  *
  *     query   := or*                        stray ')' are skipped
  *     or      := and ('OR' and)*

@@ -4,7 +4,7 @@
  * from PostgreSQL's `tsvector`), so both backends rank with the same rules.
  *
  * Two signals are added to the database's score, each measured on LoCoMo
- * (`npm run bench:relevance`; figures in README "How search works"):
+ * (`npm run bench:relevance`; figures in docs/search.md, "How search works"):
  *
  * 1. **Coverage.** A memory that holds more of the question's words ranks
  *    higher: the score is multiplied by the share of the query's words it

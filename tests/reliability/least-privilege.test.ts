@@ -1,7 +1,7 @@
 /**
  * Issue #6.9: the PostgreSQL store migrates and runs as an ordinary role
  * (LOGIN, NOSUPERUSER, NOCREATEDB, NOCREATEROLE) that owns only its schema,
- * with exactly the grants the README lists:
+ * with exactly the grants docs/postgresql.md lists:
  *
  * - owner role, CREATE on the database: creates the schema `aimemo` itself;
  * - owner role, no CREATE on the database: the schema is made for it
@@ -144,7 +144,7 @@ if (!PG_URL) {
       const migrator = new PostgresStore(as(db.url, owner), { poolSize: 1 });
       await migrator.ready();
       await migrator.close();
-      // The grants the README lists, given by the owner.
+      // The grants docs/postgresql.md lists, given by the owner.
       const asOwner = postgres(as(db.url, owner), { max: 1, onnotice: () => undefined });
       await asOwner.unsafe(`GRANT USAGE ON SCHEMA aimemo TO "${runtime}"`);
       await asOwner.unsafe(`GRANT SELECT, INSERT, UPDATE, DELETE ON aimemo.memories TO "${runtime}"`);
