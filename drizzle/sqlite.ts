@@ -65,3 +65,26 @@ export function namespaceToken(namespace: string): string {
 
 /** The triggers that keep {@link MEMORIES_FTS} in sync; created by `0001_fts5-index`, replaced by `0002_fts5-namespace`. */
 export const MEMORIES_FTS_TRIGGERS = ['memories_fts_ai', 'memories_fts_ad', 'memories_fts_au'] as const;
+
+/**
+ * The impact-ordered search index beside {@link MEMORIES_FTS} (exact BM25 with
+ * per-namespace statistics; src/search/top-k.ts), created by the custom
+ * migration `0003_search-index`: WITHOUT ROWID tables and triggers, which
+ * drizzle-kit cannot declare. Every name starts with `memories_`, so one
+ * `tablesFilter` entry keeps them out of an app's drizzle-kit.
+ */
+export const SEARCH_INDEX = {
+  /** `ns` (integer id), `namespace`, `n` (memories), `total_dl` (their total length). */
+  namespaces: 'memories_ns',
+  /** `(ns, term)` → `df`. */
+  terms: 'memories_terms',
+  /** `(ns, term, tf, dl, ts DESC, rid DESC)`: each (namespace, word, tf) list shortest first. */
+  postings: 'memories_postings',
+  /** `rid` → `ns`, `dl`, `ts`, `terms` ("word tf word tf …"). */
+  docs: 'memories_docs',
+  /** `rid`s whose index entries are missing or stale. */
+  pending: 'memories_pending',
+} as const;
+
+/** The triggers that queue written memories in `memories_pending`; created by `0003_search-index`. */
+export const SEARCH_INDEX_TRIGGERS = ['memories_index_ai', 'memories_index_ad', 'memories_index_au'] as const;

@@ -1,0 +1,35 @@
+CREATE SEQUENCE "aimemo"."memories_seq" INCREMENT BY 1 MINVALUE 1 MAXVALUE 9223372036854775807 START WITH 1 CACHE 1;--> statement-breakpoint
+CREATE TABLE "aimemo"."search_namespaces" (
+	"ns" integer PRIMARY KEY GENERATED ALWAYS AS IDENTITY (sequence name "aimemo"."search_namespaces_ns_seq" INCREMENT BY 1 MINVALUE 1 MAXVALUE 2147483647 START WITH 1 CACHE 1),
+	"namespace" text NOT NULL,
+	"n" bigint DEFAULT 0 NOT NULL,
+	"total_dl" bigint DEFAULT 0 NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE "aimemo"."search_pending" (
+	"namespace" text NOT NULL,
+	"id" text NOT NULL,
+	CONSTRAINT "search_pending_pk" PRIMARY KEY("namespace","id")
+);
+--> statement-breakpoint
+CREATE TABLE "aimemo"."search_postings" (
+	"ns" integer NOT NULL,
+	"term" text COLLATE "C" NOT NULL,
+	"tf" integer NOT NULL,
+	"dl" integer NOT NULL,
+	"ts" bigint NOT NULL,
+	"seq" bigint NOT NULL,
+	"id" text NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE "aimemo"."search_terms" (
+	"ns" integer NOT NULL,
+	"term" text COLLATE "C" NOT NULL,
+	"df" integer NOT NULL,
+	CONSTRAINT "search_terms_pk" PRIMARY KEY("ns","term")
+);
+--> statement-breakpoint
+ALTER TABLE "aimemo"."memories" ADD COLUMN "seq" bigint;--> statement-breakpoint
+CREATE UNIQUE INDEX "search_namespaces_namespace_uq" ON "aimemo"."search_namespaces" USING btree ("namespace");--> statement-breakpoint
+CREATE UNIQUE INDEX "search_postings_uq" ON "aimemo"."search_postings" USING btree ("ns","term","tf","dl","ts" DESC NULLS LAST,"seq" DESC NULLS LAST,"id");--> statement-breakpoint
+CREATE INDEX "memories_ns_ts_seq_idx" ON "aimemo"."memories" USING btree ("namespace","timestamp","seq");
