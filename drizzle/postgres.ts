@@ -76,7 +76,7 @@ export const memories = aimemo.table(
     // Newest first, ties by id in byte order (as SQLite orders them): list() reads it in order,
     // without a sort. Migration 0001.
     index('memories_ns_ts_id_idx').on(t.namespace, t.timestamp.desc().nullsFirst(), sql`${t.id} COLLATE "C" DESC`),
-    // Newest first, ties by save order: the neighbours of a search hit. Migration 0003.
+    // Newest first, ties by save order: the neighbours of a search hit. Migration 0005 (built online).
     index('memories_ns_ts_seq_idx').on(t.namespace, t.timestamp, t.seq),
     // GIN over (namespace, …) needs btree_gin for the text column (migration 0002): every search
     // and tags filter names one namespace, and the index then reads only that namespace's entries.
@@ -133,6 +133,25 @@ export const searchPostings = aimemo.table(
     id: text('id').notNull(),
   },
   (t) => [uniqueIndex('search_postings_uq').on(t.ns, t.term, t.tf, t.dl, t.ts.desc(), t.seq.desc(), t.id)],
+);
+
+/**
+ * Changes to the statistics not yet folded into `search_terms` and
+ * `search_namespaces`: writers append them here (an insert locks nothing
+ * another writer needs, so concurrent writers never wait on, or deadlock
+ * over, a namespace's statistics rows); `aimemo.search_fold()` moves them in
+ * from time to time, one folder at a time. Readers add both. `term` is ''
+ * for the namespace's own figures: `delta` memories, `dl_delta` length.
+ */
+export const searchLog = aimemo.table(
+  'search_log',
+  {
+    ns: integer('ns').notNull(),
+    term: byteText('term').notNull(),
+    delta: bigint('delta', { mode: 'number' }).notNull(),
+    dlDelta: bigint('dl_delta', { mode: 'number' }).notNull().default(0),
+  },
+  (t) => [index('search_log_ns_term_idx').on(t.ns, t.term)],
 );
 
 /** Memories not indexed yet: every memory at the upgrade to 0004, indexed in batches by the store. */

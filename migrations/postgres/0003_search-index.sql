@@ -1,4 +1,11 @@
 CREATE SEQUENCE "aimemo"."memories_seq" INCREMENT BY 1 MINVALUE 1 MAXVALUE 9223372036854775807 START WITH 1 CACHE 1;--> statement-breakpoint
+CREATE TABLE "aimemo"."search_log" (
+	"ns" integer NOT NULL,
+	"term" text COLLATE "C" NOT NULL,
+	"delta" bigint NOT NULL,
+	"dl_delta" bigint DEFAULT 0 NOT NULL
+);
+--> statement-breakpoint
 CREATE TABLE "aimemo"."search_namespaces" (
 	"ns" integer PRIMARY KEY GENERATED ALWAYS AS IDENTITY (sequence name "aimemo"."search_namespaces_ns_seq" INCREMENT BY 1 MINVALUE 1 MAXVALUE 2147483647 START WITH 1 CACHE 1),
 	"namespace" text NOT NULL,
@@ -30,6 +37,6 @@ CREATE TABLE "aimemo"."search_terms" (
 );
 --> statement-breakpoint
 ALTER TABLE "aimemo"."memories" ADD COLUMN "seq" bigint;--> statement-breakpoint
+CREATE INDEX "search_log_ns_term_idx" ON "aimemo"."search_log" USING btree ("ns","term");--> statement-breakpoint
 CREATE UNIQUE INDEX "search_namespaces_namespace_uq" ON "aimemo"."search_namespaces" USING btree ("namespace");--> statement-breakpoint
-CREATE UNIQUE INDEX "search_postings_uq" ON "aimemo"."search_postings" USING btree ("ns","term","tf","dl","ts" DESC NULLS LAST,"seq" DESC NULLS LAST,"id");--> statement-breakpoint
-CREATE INDEX "memories_ns_ts_seq_idx" ON "aimemo"."memories" USING btree ("namespace","timestamp","seq");
+CREATE UNIQUE INDEX "search_postings_uq" ON "aimemo"."search_postings" USING btree ("ns","term","tf","dl","ts" DESC NULLS LAST,"seq" DESC NULLS LAST,"id");

@@ -221,6 +221,7 @@ export class PostgresRepository implements MemoryRepository {
       WITH s AS (DELETE FROM aimemo.search_namespaces WHERE namespace = ${namespace} RETURNING ns),
       p AS (DELETE FROM aimemo.search_postings WHERE ns IN (SELECT ns FROM s) RETURNING 1),
       t AS (DELETE FROM aimemo.search_terms WHERE ns IN (SELECT ns FROM s) RETURNING 1),
+      l AS (DELETE FROM aimemo.search_log WHERE ns IN (SELECT ns FROM s) RETURNING 1),
       q AS (DELETE FROM aimemo.search_pending WHERE namespace = ${namespace} RETURNING 1),
       gone AS (DELETE FROM ${memories} WHERE ${memories.namespace} = ${namespace} RETURNING 1)
       SELECT count(*)::int AS n FROM gone`);
@@ -291,10 +292,23 @@ export class PostgresRepository implements MemoryRepository {
    * Neither blocks reads or writes; `VACUUM FULL`, which would, is never run.
    */
   async optimize(params: OptimizeParams): Promise<OptimizeStep[]> {
-    const statement = `${params.vacuum ? 'VACUUM (ANALYZE)' : 'ANALYZE'} "${AIMEMO_SCHEMA}"."memories"`;
-    const started = performance.now();
-    await this.use((db) => db.execute(sql.raw(statement)));
-    return [{ step: statement, ms: Math.round(performance.now() - started) }];
+    const steps: OptimizeStep[] = [];
+    const timed = async (step: string, fn: () => Promise<Record<string, number> | void>) => {
+      const started = performance.now();
+      const result = await fn();
+      steps.push({ step, ms: Math.round(performance.now() - started), ...(result ? { result } : {}) });
+    };
+    await timed('SELECT aimemo.search_index_backfill(NULL, 2000) -- until none is queued', async () => {
+      let indexed = 0;
+      for (let n; (n = await this.index.backfill(null)) > 0; ) indexed += n;
+      return { indexed };
+    });
+    await timed('SELECT aimemo.search_fold()', () => this.index.fold());
+    for (const table of ['memories', 'search_postings', 'search_terms', 'search_namespaces']) {
+      const statement = `${params.vacuum ? 'VACUUM (ANALYZE)' : 'ANALYZE'} "${AIMEMO_SCHEMA}"."${table}"`;
+      await timed(statement, async () => void (await this.use((db) => db.execute(sql.raw(statement)))));
+    }
+    return steps;
   }
 
   async close(): Promise<void> {

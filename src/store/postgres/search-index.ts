@@ -21,6 +21,14 @@ const BACKFILL_BATCH = 2000;
 
 type Num = number | string;
 
+/**
+ * The depth that reads a whole list. A number, not `LIMIT NULL`: PGlite 0.5
+ * (PostgreSQL 18) fails with "GetMemoryChunkSpace called with invalid
+ * pointer" when a LATERAL subquery's LIMIT switches between NULL and a number
+ * from one row to the next (tests/search/exact-ranking.test.ts found it).
+ */
+const ALL = 2_147_483_647;
+
 interface DocRow {
   id: string;
   dl: Num;
@@ -62,11 +70,13 @@ export class PostgresSearchIndex implements ScoringIndex<string> {
 
   /**
    * The namespace's statistics and each word's indexed terms, in one
-   * statement (its queued rows first indexed, when it has any):
+   * statement (its queued rows first indexed, when it has any). Every
+   * figure is the folded one plus what `search_log` holds for it:
    * ```sql
-   * SELECT n, total_dl, ord, term, df FROM search_namespaces s, LATERAL (
-   *   stems: unnest(to_tsvector('english', word)) joined to search_terms, df > 0
-   *   prefixes: search_terms WHERE term >= prefix AND term < prefix || chr(1114111) ORDER BY df DESC LIMIT 64)
+   * n, total_dl: search_namespaces + sum(search_log where term = '')
+   * a word: its lexemes (to_tsvector('english', word)); a prefix: the words of search_terms and search_log
+   *   in [prefix, prefix || U+10FFFF), the 64 with the largest df
+   * df: search_terms.df + sum(search_log.delta), kept when above 0
    * ```
    */
   async lookup(namespace: string, words: LookupWord[]): Promise<IndexLookup> {
@@ -74,23 +84,32 @@ export class PostgresSearchIndex implements ScoringIndex<string> {
       const rows = rowsOf<{ pending: boolean; n: Num | null; total_dl: Num | null; ord: Num | null; term: string | null; df: Num | null }>(
         await this.execute(sql`
           WITH s AS (SELECT ns, n, total_dl FROM aimemo.search_namespaces WHERE namespace = ${namespace}),
+          tot AS (
+            SELECT s.n + coalesce(sum(l.delta), 0) AS n, s.total_dl + coalesce(sum(l.dl_delta), 0) AS total_dl
+            FROM s LEFT JOIN aimemo.search_log l ON l.ns = s.ns AND l.term = '' GROUP BY s.ns, s.n, s.total_dl
+          ),
           w AS (SELECT w.word, w.prefix, w.ord FROM unnest(${sql.param(words.map((x) => x.word))}::text[],
                   -- booleans travel as text: postgres.js types a boolean array parameter as one boolean
                   ${sql.param(words.map((x) => String(x.prefix)))}::text[]::bool[]) WITH ORDINALITY AS w(word, prefix, ord)),
-          t AS (
-            SELECT w.ord, t.term, t.df FROM w, s, unnest(to_tsvector('english'::regconfig, w.word)) v
-              JOIN aimemo.search_terms t ON t.term = v.lexeme COLLATE "C"
-            WHERE NOT w.prefix AND t.ns = s.ns AND t.df > 0
-            UNION ALL
-            SELECT w.ord, e.term, e.df FROM w, s, LATERAL (
-              SELECT t.term, t.df FROM aimemo.search_terms t
-              WHERE t.ns = s.ns AND t.term >= w.word COLLATE "C" AND t.term < (w.word || chr(1114111)) COLLATE "C" AND t.df > 0
-              ORDER BY t.df DESC, t.term LIMIT ${PREFIX_EXPANSIONS}) e
-            WHERE w.prefix
-          )
+          c AS (
+            SELECT w.ord, v.lexeme COLLATE "C" AS term FROM w, unnest(to_tsvector('english'::regconfig, w.word)) v WHERE NOT w.prefix
+            UNION
+            SELECT w.ord, t.term FROM w, s, aimemo.search_terms t
+            WHERE w.prefix AND t.ns = s.ns AND t.term >= w.word COLLATE "C" AND t.term < (w.word || chr(1114111)) COLLATE "C"
+            UNION
+            SELECT w.ord, l.term FROM w, s, aimemo.search_log l
+            WHERE w.prefix AND l.ns = s.ns AND l.term >= w.word COLLATE "C" AND l.term < (w.word || chr(1114111)) COLLATE "C"
+          ),
+          d AS (
+            SELECT c.ord, c.term,
+              coalesce((SELECT t.df FROM aimemo.search_terms t WHERE t.ns = s.ns AND t.term = c.term), 0)
+              + coalesce((SELECT sum(l.delta) FROM aimemo.search_log l WHERE l.ns = s.ns AND l.term = c.term), 0) AS df
+            FROM c, s
+          ),
+          r AS (SELECT d.ord, d.term, d.df, row_number() OVER (PARTITION BY d.ord ORDER BY d.df DESC, d.term) AS rn FROM d WHERE d.df > 0)
           SELECT EXISTS (SELECT 1 FROM aimemo.search_pending WHERE namespace = ${namespace}) AS pending,
-                 s.n, s.total_dl, t.ord, t.term, t.df
-          FROM (SELECT 1) one LEFT JOIN s ON true LEFT JOIN t ON true`),
+                 tot.n, tot.total_dl, r.ord, r.term, r.df
+          FROM (SELECT 1) one LEFT JOIN tot ON true LEFT JOIN r ON r.rn <= ${PREFIX_EXPANSIONS}`),
       );
       if (rows[0]?.pending) {
         while ((await this.backfill(namespace)) > 0);
@@ -104,6 +123,11 @@ export class PostgresSearchIndex implements ScoringIndex<string> {
     }
   }
 
+  /** Moves `search_log` into the folded statistics now (unless another session is folding). */
+  async fold(): Promise<void> {
+    await this.execute(sql`SELECT aimemo.search_fold()`);
+  }
+
   /**
    * One statement: each stream's (term, tf) lists (the tf values found by a
    * loose index scan), each read shortest first to its depth on the index
@@ -115,7 +139,7 @@ export class PostgresSearchIndex implements ScoringIndex<string> {
       await this.execute(sql`
         WITH s AS (SELECT ns FROM aimemo.search_namespaces WHERE namespace = ${namespace}),
         req AS (SELECT r.term COLLATE "C" AS term, r.depth FROM unnest(${sql.param(request.streams.map((x) => x.term))}::text[],
-                  ${sql.param(request.streams.map((x) => (Number.isFinite(x.depth) ? x.depth : -1)))}::integer[]) AS r(term, depth)),
+                  ${sql.param(request.streams.map((x) => Math.min(x.depth, ALL)))}::integer[]) AS r(term, depth)),
         g AS (
           SELECT req.term, req.depth, x.tf FROM req, s, LATERAL (
             WITH RECURSIVE t(tf) AS (
@@ -128,10 +152,10 @@ export class PostgresSearchIndex implements ScoringIndex<string> {
           SELECT g.term, g.tf, g.depth, q.id, q.dl FROM g, s, LATERAL (
             SELECT p.id, p.dl FROM aimemo.search_postings p WHERE p.ns = s.ns AND p.term = g.term AND p.tf = g.tf
             ORDER BY p.dl, p.ts DESC, p.seq DESC, p.id
-            LIMIT CASE WHEN g.depth < 0 THEN NULL ELSE g.depth END) q
+            LIMIT g.depth) q
         ),
         met AS (SELECT DISTINCT r.id FROM r WHERE NOT (r.id = ANY(${sql.param(request.known)}::text[])))
-        SELECT 'g' AS kind, r.term, r.tf, max(r.dl) AS dl, (r.depth < 0 OR count(*) < r.depth) AS exhausted,
+        SELECT 'g' AS kind, r.term, r.tf, max(r.dl) AS dl, count(*) < r.depth AS exhausted,
                NULL::text AS id, NULL::bigint AS ts, NULL::bigint AS seq, NULL::integer[] AS tfs, NULL::boolean AS ok
         FROM r GROUP BY r.term, r.tf, r.depth
         UNION ALL

@@ -323,6 +323,7 @@ export class SQLiteRepository implements MemoryRepository {
       const result = fn();
       steps.push({ step, ms: Math.round(performance.now() - started), ...(result ? { result } : {}) });
     };
+    timed('index queued memories (memories_pending)', () => ({ indexed: this.index.syncAll() }));
     timed(`INSERT INTO ${MEMORIES_FTS}(${MEMORIES_FTS}) VALUES ('optimize')`, () => {
       this.db.run(sql`INSERT INTO ${FTS}(${FTS}) VALUES ('optimize')`);
     });

@@ -1,0 +1,1 @@
+CREATE INDEX "memories_ns_ts_seq_idx" ON "aimemo"."memories" USING btree ("namespace","timestamp","seq");
