@@ -42,6 +42,7 @@ export interface SQLiteStoreOptions {
  * @throws ValidationError when `source` or an option is not of an accepted kind.
  */
 export class SQLiteStore extends SqlStore {
+  /** @internal */
   declare protected readonly repository: SQLiteRepository;
 
   constructor(source: string | BetterSqlite3.Database | SQLiteSource = './aimemo.db', options: SQLiteStoreOptions = {}) {
