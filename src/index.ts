@@ -10,14 +10,19 @@ export {
   MigrationError,
   OperationAbortedError,
   PoolTimeoutError,
+  ReadOnlyError,
   SchemaOutdatedError,
+  SchemaTooNewError,
   StoreClosedError,
   TransferVerificationError,
   ValidationError,
   type AIMemoErrorCode,
+  type IncompatibleMigration,
   type NamespaceMismatch,
+  type NewerMigration,
 } from './errors';
-export { PostgresStore, type PoolStatus, type PostgresStoreOptions } from './store/postgres/postgres-store';
+export type { SchemaNewerInfo } from './migrate/schema-version';
+export { PostgresStore, type PoolStatus, type PostgresSsl, type PostgresStoreOptions } from './store/postgres/postgres-store';
 export { SQLiteStore, type SQLiteStoreOptions } from './store/sqlite/sqlite-store';
 export type { BackupOptions, BackupResult } from './store/sqlite/backup';
 export { SqlStore, type OptimizeResult, type OptimizeStep } from './store/sql-store';

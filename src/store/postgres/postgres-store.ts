@@ -4,6 +4,7 @@
  */
 import type { ConnectionOptions } from 'node:tls';
 import { AIMemoError, ValidationError } from '../../errors';
+import type { SchemaNewerInfo } from '../../migrate/schema-version';
 import { describe } from '../../validate';
 import { SqlStore } from '../sql-store';
 import { classifyPostgresSource, describeUrl, ownedPool, sharedConnection, type PostgresConnection } from './connect';
@@ -45,6 +46,12 @@ export interface PostgresStoreOptions {
    * @defaultValue true
    */
   autoMigrate?: boolean;
+  /**
+   * Called once, when the store first finds that the database holds
+   * migrations this version does not know (a newer version of aimemo migrated
+   * it). Without it the store emits a process warning (`AIMEMO_SCHEMA_NEWER`).
+   */
+  onSchemaNewer?: (info: SchemaNewerInfo) => void;
 }
 
 function seconds(options: PostgresStoreOptions, key: keyof PostgresStoreOptions, fallback: number, min: number): number {
@@ -94,7 +101,9 @@ export class PostgresStore extends SqlStore {
     const connect = (): PostgresConnection =>
       kind === 'url' ? ownedPool(source as string, poolSettings) : sharedConnection(source, kind);
     const where = kind === 'url' ? describeUrl(source as string) : `the ${kind === 'pglite' ? 'PGlite database' : 'connection'} passed in by the application`;
-    super(new PostgresRepository(connect, { autoMigrate: options.autoMigrate ?? true }), (e) => mapPostgresError(e, where));
+    super(new PostgresRepository(connect, { autoMigrate: options.autoMigrate ?? true }), (e) => mapPostgresError(e, where), {
+      onSchemaNewer: options.onSchemaNewer,
+    });
     this.#ownsPool = kind === 'url';
   }
 

@@ -26,7 +26,11 @@ export function mapSQLiteError(error: unknown, where: string): unknown {
   const primary = typeof code === 'string' ? /^SQLITE_[A-Z]+/.exec(code)?.[0] : undefined; // SQLITE_IOERR_WRITE -> SQLITE_IOERR
   if (primary && UNAVAILABLE.has(primary)) {
     const message = cause instanceof Error ? cause.message : String(cause);
-    return new DatabaseUnavailableError(`cannot use the SQLite database ${where}: ${code}: ${message}`, { cause });
+    // A file (or its directory) this process may not write: a read-write connection needs the -wal/-shm files.
+    const hint = primary === 'SQLITE_READONLY' || (primary === 'SQLITE_CANTOPEN' && /readonly|read-only|permission/i.test(message))
+      ? '. To read a file or directory this process may not write, open it with new SQLiteStore(path, { readonly: true })'
+      : '';
+    return new DatabaseUnavailableError(`cannot use the SQLite database ${where}: ${code}: ${message}${hint}`, { cause });
   }
   return cause;
 }
