@@ -12,6 +12,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { MEMORIES_FTS, MEMORIES_FTS_TRIGGERS } from '../../drizzle/sqlite';
 import { MigrationError, SchemaOutdatedError, type IncompatibleMigration } from '../errors';
 import { MIGRATIONS_TABLE, migrateCommand, readMigrations, tagAt } from './locate';
+import type { MigrationEvent } from './postgres';
 import { COMPAT_TABLE, schemaStatus, type SchemaStatus } from './schema-version';
 
 const TABLE = `"${MIGRATIONS_TABLE}"`;
@@ -50,7 +51,12 @@ function sqliteStatus(db: BetterSqlite3.Database, folder?: string): SchemaStatus
  * migration); the stores never do.
  * @throws MigrationError when a migration fails; the whole batch is rolled back.
  */
-export function migrateSqlite(db: BetterSqlite3.Database, autoMigrate: boolean, folder?: string): SchemaStatus {
+export function migrateSqlite(
+  db: BetterSqlite3.Database,
+  autoMigrate: boolean,
+  folder?: string,
+  options: { onEvent?: (event: MigrationEvent) => void } = {},
+): SchemaStatus {
   const migrations = readMigrations('sqlite', folder);
   const latest = migrations[migrations.length - 1];
   const applied = appliedSqliteVersion(db);
@@ -66,8 +72,10 @@ export function migrateSqlite(db: BetterSqlite3.Database, autoMigrate: boolean, 
     for (const m of migrations) {
       if (now !== null && now >= m.when) continue;
       current = m.tag;
+      options.onEvent?.({ tag: m.tag, phase: 'start', online: false, at: Date.now() });
       for (const statement of m.statements) db.exec(statement);
       insert.run(m.hash, m.when);
+      options.onEvent?.({ tag: m.tag, phase: 'end', online: false, at: Date.now() });
     }
     // `current` names the batch's last migration: the one that left the triggers missing, if they are.
     assertFtsTriggers(db);

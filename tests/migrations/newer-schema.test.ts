@@ -110,7 +110,9 @@ describe.each(CASES.map((c) => [c.name, c] as [string, Case]))('a database migra
   beforeAll(() => {
     warnings = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
   });
-  afterEach(() => warnings.mockClear());
+  afterEach(() => {
+    warnings.mockClear();
+  });
   afterAll(() => warnings.mockRestore());
 
   it('without an incompatibility marker: reports it once through onSchemaNewer, naming both sides, and goes on reading and writing', async () => {
