@@ -79,7 +79,7 @@ describe('the shipped drizzle.config.ts in a pipeline', () => {
 
   if (PG_URL) {
     it('a missing database: one line, exit 1', async () => {
-      const u = new URL(PG_URL);
+      const u = new URL(PG_URL!);
       u.pathname = '/aimemo_no_such_database';
       const r = await migrate({ DATABASE_URL: u.toString() });
       expect({ code: r.code, said: r.said }).toEqual({

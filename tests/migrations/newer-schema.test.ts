@@ -25,30 +25,13 @@ import { migratePostgres, type AnyPgDatabase } from '../../src/migrate/postgres'
 import { packageVersion } from '../../src/migrate/schema-version';
 import { migrateSqlite } from '../../src/migrate/sqlite';
 import { drizzle as drizzlePGlite } from 'drizzle-orm/pglite';
-import { copyMigrations, readJournal } from '../helpers/migrations';
+import { copyMigrations, newerMigrations, readJournal } from '../helpers/migrations';
 import { createPGlite } from '../helpers/postgres';
 import { tempDir } from '../helpers/temp';
 
 const tmp = tempDir('newer-schema');
 afterAll(() => tmp.cleanup());
 let n = 0;
-
-/** The migrations a newer aimemo would ship, for one dialect: an additive one, and optionally one marked incompatible. */
-export function newerMigrations(dialect: 'sqlite' | 'postgres', incompatible: boolean): { tag: string; sql: string }[] {
-  const table = dialect === 'postgres' ? '"aimemo"."memories"' : '"memories"';
-  const compat = dialect === 'postgres' ? '"aimemo"."__aimemo_compat"' : '"__aimemo_compat"';
-  const extra = [{ tag: '0100_future-column', sql: `ALTER TABLE ${table} ADD COLUMN "importance" integer DEFAULT 0 NOT NULL;` }];
-  if (incompatible) {
-    extra.push({
-      tag: '0101_future-breaking',
-      sql: [
-        `CREATE TABLE IF NOT EXISTS ${compat} ("tag" text PRIMARY KEY, "version" text NOT NULL, "reason" text NOT NULL);`,
-        `INSERT INTO ${compat} ("tag", "version", "reason") VALUES ('0101_future-breaking', '9.0.0', 'memories.importance is required and computed by the writer') ON CONFLICT DO NOTHING;`,
-      ].join('\n--> statement-breakpoint\n'),
-    });
-  }
-  return extra;
-}
 
 interface Case {
   name: string;
