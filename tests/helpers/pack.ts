@@ -110,7 +110,7 @@ export async function installApp(app: string, manifest: Record<string, unknown>,
   fs.mkdirSync(app, { recursive: true });
   fs.writeFileSync(path.join(app, 'package.json'), `${JSON.stringify({ version: '1.0.0', private: true, ...manifest }, null, 2)}\n`);
   let t = Date.now();
-  const installArgs = ['install', '--ignore-scripts', '--no-audit', '--no-fund', '--no-package-lock'];
+  const installArgs = ['install', '--ignore-scripts', '--no-audit', '--no-fund'];
   const offline = await run('npm', [...installArgs, '--offline'], app);
   if (offline.code !== 0) {
     if (!options.registry) {

@@ -17,6 +17,7 @@
  * is tests/packaging/consumers.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import Database from 'better-sqlite3';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -189,6 +190,23 @@ async function recorded() {
 });
 `;
 
+/** The app's own Drizzle schema and drizzle-kit config on the same SQLite file, with AIMemo's exclusions. */
+const APP_SCHEMA = `
+import { integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+export const users = sqliteTable('users', { id: integer('id').primaryKey(), name: text('name').notNull() });
+`;
+
+const appConfig = (filter: string) => `
+import { EXCLUDE_AIMEMO_TABLES } from 'aimemo/drizzle/sqlite';
+export default {
+  dialect: 'sqlite',
+  schema: './app-schema.ts',
+  out: './app-migrations',
+  tablesFilter: ${filter},
+  dbCredentials: { url: process.env.APP_DB },
+};
+`;
+
 // ---------------------------------------------------------------------------
 
 interface Hit {
@@ -265,6 +283,9 @@ describe('the packed package, installed into an app', () => {
       'exports.cjs': EXPORTS_CJS_SCRIPT,
       'exports.mjs': EXPORTS_ESM_SCRIPT,
       'open.cjs': OPEN_SCRIPT,
+      'app-schema.ts': APP_SCHEMA,
+      'app-drizzle.config.ts': appConfig('[...EXCLUDE_AIMEMO_TABLES]'),
+      'old-advice.config.ts': appConfig("['!memories', '!memories_fts*']"),
     };
     for (const [name, text] of Object.entries(scripts)) fs.writeFileSync(path.join(app, name), text);
     timings.setup = Date.now() - started;
@@ -381,8 +402,53 @@ describe('the packed package, installed into an app', () => {
     expect([out.sqliteTable, out.pgTable, out.pgSchema]).toEqual(['memories', 'memories', 'aimemo']);
   });
 
+  it("the app's own drizzle-kit push with EXCLUDE_AIMEMO_TABLES leaves AIMemo's tables alone; docs/connections.md quotes the same filter", async () => {
+    const db = path.join(tmp, 'shared.db');
+    await mustRun('npx', ['--no', '--', 'aimemo', 'migrate', '--db', db], app);
+    await mustRun('npx', ['--no', '--', 'aimemo', 'add', 'kept through the app push', '-n', 'push', '--db', db], app);
+    const tables = (file: string) => {
+      const d = new Database(file, { readonly: true });
+      try {
+        return {
+          tables: (d.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as { name: string }[]).map((r) => r.name),
+          memories: (d.prepare('SELECT count(*) AS n FROM memories').get() as { n: number }).n,
+          triggers: (d.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'trigger'").get() as { n: number }).n,
+        };
+      } finally {
+        d.close();
+      }
+    };
+    const before = tables(db);
+    expect(before.tables).toEqual(expect.arrayContaining(['__aimemo_migrations', 'memories', 'memories_fts']));
+
+    const push = ['--no', 'drizzle-kit', 'push', '--config', 'app-drizzle.config.ts'];
+    const first = await run('npx', push, app, appEnv({ APP_DB: db }));
+    expectExit(first, 0, 'drizzle-kit push (the app, with EXCLUDE_AIMEMO_TABLES)');
+    const after = tables(db);
+    expect(after).toEqual({ ...before, tables: [...before.tables, 'users'].sort() });
+    const again = await run('npx', push, app, appEnv({ APP_DB: db }));
+    expectExit(again, 0, 'drizzle-kit push again');
+    expect(again.stdout + again.stderr).toMatch(/No changes detected/);
+
+    // The advice the shipped comment gave before (no `!__aimemo_*`): push sees __aimemo_migrations and asks whether
+    // the app's new table is it renamed, which a pipeline cannot answer (--force does not skip it): nothing is pushed,
+    // and drizzle-kit 0.31 still exits 0.
+    const copy = path.join(tmp, 'shared-old-advice.db');
+    fs.copyFileSync(db, copy);
+    const old = await run('npx', ['--no', 'drizzle-kit', 'push', '--force', '--config', 'old-advice.config.ts'], app, appEnv({ APP_DB: copy }));
+    expect(old.stdout + old.stderr).toMatch(/prompt|TTY/i);
+    expect(tables(copy).tables).not.toContain('users');
+
+    // One source of the advice: the exported constant, quoted by the shipped docs.
+    const { EXCLUDE_AIMEMO_TABLES } = (await import(path.join(installed, 'dist', 'drizzle', 'sqlite.js'))) as { EXCLUDE_AIMEMO_TABLES: string[] };
+    const docs = fs.readFileSync(path.join(installed, 'docs', 'connections.md'), 'utf8');
+    expect(docs).toContain(`EXCLUDE_AIMEMO_TABLES } from 'aimemo/drizzle/sqlite'; // [${EXCLUDE_AIMEMO_TABLES.map((t) => `'${t}'`).join(', ')}]`);
+    expect(fs.readFileSync(path.join(installed, 'drizzle', 'sqlite.ts'), 'utf8')).toContain('EXCLUDE_AIMEMO_TABLES');
+  });
+
   /** Refused before, drizzle-kit migrate, then save + search with autoMigrate: false. */
   async function migrateThenOpen(dialect: 'sqlite' | 'postgres', url: string): Promise<void> {
+    if (dialect === 'sqlite') fs.writeFileSync(url, ''); // an empty SQLite database (a missing file is "no such file")
     const before = await node('open.cjs', { DIALECT: dialect, DB: url });
     expectExit(before, 2, `node open.cjs (${dialect}, before migrating)`);
     const refused = lastJson<OpenOutput>(before);
