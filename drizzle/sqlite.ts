@@ -6,6 +6,9 @@
  * An app running its own drizzle-kit on the same file keeps AIMemo's tables
  * out of it with {@link EXCLUDE_AIMEMO_TABLES}, and never imports this module
  * into the files its `schema:` points at (docs/connections.md).
+ *
+ * @packageDocumentation
+ * @module aimemo/drizzle/sqlite
  */
 import { sql } from 'drizzle-orm';
 import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';

@@ -36,8 +36,11 @@ export interface AppliedRow {
   createdAt: number;
 }
 
-/** What the database holds beyond this build's migrations; empty lists when it holds nothing newer. */
-export interface SchemaStatus {
+/**
+ * What the database holds beyond this build's migrations (empty lists when
+ * nothing newer): what `onSchemaNewer` receives.
+ */
+export interface SchemaNewerInfo {
   /** This build's version (package.json). */
   version: string;
   /** This build's newest migration. */
@@ -48,8 +51,8 @@ export interface SchemaStatus {
   incompatible: IncompatibleMigration[];
 }
 
-/** What a store reports once when the database's schema is newer than this build: see `onSchemaNewer`. */
-export type SchemaNewerInfo = SchemaStatus;
+/** The comparison itself, as the runners return it (the same shape). */
+export type SchemaStatus = SchemaNewerInfo;
 
 let version: string | undefined;
 
