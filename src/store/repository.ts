@@ -8,10 +8,20 @@ import type { QueryNode, SearchMode } from '../search/query';
 import type { Memory, SearchResult, TableStats } from '../types';
 import type { SchemaStatus } from '../migrate/schema-version';
 
-export interface SearchParams {
+/**
+ * What narrows the memories a read sees, besides its words: every read
+ * (search candidates, pages, counts) applies all of it, through the
+ * dialect's `filters.ts`, which compiles it to conditions on the alias `m`
+ * of the memories table. Extend it here and in both `filters.ts`.
+ */
+export interface MemoryFilter {
+  /** Only memories carrying all of these tags. */
+  tags: string[];
+}
+
+export interface SearchParams extends MemoryFilter {
   namespace: string;
   limit: number;
-  tags: string[];
   mode: SearchMode;
   /** Only these memories (those of them that match). */
   ids?: string[];
@@ -35,11 +45,10 @@ export interface Anchor {
   timestamp: Date;
 }
 
-export interface PageParams {
+export interface PageParams extends MemoryFilter {
   namespace: string;
   limit: number | undefined;
   offset: number;
-  tags: string[];
 }
 
 export interface OptimizeParams {

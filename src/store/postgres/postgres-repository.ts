@@ -15,6 +15,7 @@ import { toTsquery } from '../../search/tsquery';
 import type { Json, Memory, SearchResult, TableStats } from '../../types';
 import { RANKED_MATCHES, type Anchor, type QueryWord, type MemoryRepository, type OptimizeParams, type OptimizeStep, type PageParams, type SearchParams, type TracedStatement } from '../repository';
 import type { PostgresConnection } from './connect';
+import { filterSql } from './filters';
 
 /**
  * Candidates that BM25 (computed in SQL, about 10 µs a row) scores: the best
@@ -212,15 +213,9 @@ export class PostgresRepository implements MemoryRepository {
     const stats = known
       ? sql`SELECT ${known.n}::float8 AS n, ${known.avgdl}::float8 AS avgdl`
       : sql`SELECT count(*)::float8 AS n, coalesce(nullif(avg(length(x.search_vector)), 0), 1)::float8 AS avgdl FROM ${memories} x WHERE x.namespace = ${ns}`;
-    const filters = sql.join(
-      [
-        sql`m.namespace = ${ns}`,
-        sql`m.search_vector @@ to_tsquery('english'::regconfig, ${candidates})`,
-        ...(params.tags.length ? [sql`m.tags @> ${sql.param(params.tags)}::text[]`] : []),
-        ...(params.ids ? [sql`m.id = ANY(${sql.param(params.ids)}::text[])`] : []),
-      ],
-      sql` AND `,
-    );
+    const filters = sql`m.namespace = ${ns} AND m.search_vector @@ to_tsquery('english'::regconfig, ${candidates})${filterSql(params)}${
+      params.ids ? sql` AND m.id = ANY(${sql.param(params.ids)}::text[])` : sql``
+    }`;
     const result = await this.execute(sql`
         WITH words AS (
           SELECT w.word, w.prefix, w.common, v.lexeme
@@ -360,9 +355,8 @@ export class PostgresRepository implements MemoryRepository {
 
   /** Newest first, on `memories_ns_ts_id_idx` (ids by bytes); `LIMIT NULL` is no limit. */
   async page(params: PageParams): Promise<Memory[]> {
-    const tags = params.tags.length ? sql` AND m.tags @> ${sql.param(params.tags)}::text[]` : sql``;
     const rows = rowsOf<MemoryRow>(
-      await this.execute(sql`SELECT ${COLUMNS} FROM ${memories} m WHERE m.namespace = ${params.namespace}${tags}
+      await this.execute(sql`SELECT ${COLUMNS} FROM ${memories} m WHERE m.namespace = ${params.namespace}${filterSql(params)}
         ORDER BY m."timestamp" DESC, m.id COLLATE "C" DESC LIMIT ${params.limit ?? null} OFFSET ${params.offset}`),
     );
     return rows.map(toMemory);

@@ -20,11 +20,12 @@ import type { QueryNode } from '../../search/query';
 import type { Json, Memory, SearchResult, TableStats } from '../../types';
 import { RANKED_MATCHES, type Anchor, type QueryWord, type MemoryRepository, type OptimizeParams, type OptimizeStep, type PageParams, type SearchParams, type TracedStatement } from '../repository';
 import { openSQLite, sqliteFile, type SQLiteConnection, type SQLiteSource } from './connect';
+import { filterSql } from './filters';
 
 /** Ids per `getMany` query: one parameter each, far below SQLite's 32,766. */
 const CHUNK = 500;
 
-/** Prepared statements kept per connection (the SQL texts vary only with the number of tags or anchors). */
+/** Prepared statements kept per connection (the SQL texts vary only with the filter's shape or the number of anchors). */
 const STATEMENT_CACHE = 200;
 
 const FTS = sql.raw(MEMORIES_FTS);
@@ -54,9 +55,6 @@ const GET = `SELECT ${COLUMNS} FROM memories m WHERE m.namespace = ? AND m.id = 
 
 const REMOVE = `DELETE FROM memories WHERE namespace = ? AND id = ?`;
 
-/** All-of tags filter, one `?` per tag: each must be an element of the JSON array in `tags`. */
-const hasTags = (tags: number): string => ' AND EXISTS (SELECT 1 FROM json_each(m.tags) WHERE json_each.value = ?)'.repeat(tags);
-
 /**
  * Ranked search. The MATCH expression names the namespace's token first
  * (`fts_ns : "…" AND content : (…)`), so FTS5 walks only that namespace's
@@ -65,16 +63,16 @@ const hasTags = (tags: number): string => ' AND EXISTS (SELECT 1 FROM json_each(
  * newest {@link RANKED_MATCHES} matches (FTS5 walks its index by rowid,
  * newest first, and stops there) and computes bm25() for those alone; the
  * outer one orders them. bm25() weighs the `fts_ns` column 0. `ids`: a JSON
- * array of ids to keep.
+ * array of ids to keep. `filter`: {@link filterSql}'s text.
  */
-const searchSql = (tags: number, ids: boolean): string => `SELECT * FROM (
+const searchSql = (filter: string, ids: boolean): string => `SELECT * FROM (
     SELECT ${COLUMNS}, bm25(${MEMORIES_FTS}, 1.0, 0.0) AS rank
     FROM ${MEMORIES_FTS} JOIN memories m ON m.rid = ${MEMORIES_FTS}.rowid
-    WHERE ${MEMORIES_FTS} MATCH ? AND m.namespace = ?${hasTags(tags)}${ids ? ' AND m.id IN (SELECT value FROM json_each(?))' : ''}
+    WHERE ${MEMORIES_FTS} MATCH ? AND m.namespace = ?${filter}${ids ? ' AND m.id IN (SELECT value FROM json_each(?))' : ''}
     ORDER BY ${MEMORIES_FTS}.rowid DESC LIMIT ?)
   ORDER BY rank, "timestamp" DESC, id LIMIT ?`;
 
-const pageSql = (tags: number): string => `SELECT ${COLUMNS} FROM memories m WHERE m.namespace = ?${hasTags(tags)}
+const pageSql = (filter: string): string => `SELECT ${COLUMNS} FROM memories m WHERE m.namespace = ?${filter}
   ORDER BY m."timestamp" DESC, m.id DESC LIMIT ? OFFSET ?`;
 
 /** One side of an anchor's neighbours; parameters: anchor id, namespace, timestamp twice, anchor id, window. */
@@ -235,10 +233,11 @@ export class SQLiteRepository implements MemoryRepository {
     // With ids (a few neighbours to score), the token keeps FTS5 inside the namespace: without it, it would walk
     // every match in the table looking for those few (0.5 s at 1m, npm run bench).
     const match = !params.ids && this.largeNamespace(params.namespace) ? `content : (${toFts5(node)})` : matchIn(params.namespace, node);
-    const values: unknown[] = [match, params.namespace, ...params.tags];
+    const filter = filterSql(params);
+    const values: unknown[] = [match, params.namespace, ...filter.params];
     if (params.ids) values.push(JSON.stringify(params.ids));
     values.push(Math.max(RANKED_MATCHES, params.limit), params.limit);
-    const rows = this.all<MemoryRow & { rank: number }>(searchSql(params.tags.length, params.ids !== undefined), values);
+    const rows = this.all<MemoryRow & { rank: number }>(searchSql(filter.text, params.ids !== undefined), values);
     return rows.map((r) => ({ ...toMemory(r), score: -r.rank }));
   }
 
@@ -293,7 +292,8 @@ export class SQLiteRepository implements MemoryRepository {
 
   async page(params: PageParams): Promise<Memory[]> {
     // SQLite takes an OFFSET only after a LIMIT; -1 is no limit.
-    const rows = this.all<MemoryRow>(pageSql(params.tags.length), [params.namespace, ...params.tags, params.limit ?? -1, params.offset]);
+    const filter = filterSql(params);
+    const rows = this.all<MemoryRow>(pageSql(filter.text), [params.namespace, ...filter.params, params.limit ?? -1, params.offset]);
     return rows.map(toMemory);
   }
 
