@@ -12,9 +12,11 @@
  *   transaction holds gives up and the transaction is retried later, so
  *   readers never queue behind it for longer than that.
  * - Online migrations (online.ts) run statement by statement outside a
- *   transaction, index statements CONCURRENTLY, when the store has one session
- *   to run them on (a URL, PGlite); on an app's own pool they run in the
- *   transaction, as `drizzle-kit migrate` would.
+ *   transaction, index statements CONCURRENTLY, when a database that already
+ *   holds AIMemo's tables is upgraded and the store has one session to run
+ *   them on (a URL, PGlite). A new database gets every migration in one
+ *   transaction (nothing to block, all or nothing); so does a store on an
+ *   app's own pool, as `drizzle-kit migrate` would.
  *
  * Migrations are recorded in drizzle's table format, in
  * `aimemo.__aimemo_migrations`, so `drizzle-kit migrate` and this runner agree.
@@ -115,7 +117,8 @@ export async function migratePostgres(db: AnyPgDatabase, autoMigrate: boolean, f
   if (applied !== null && applied >= latest.when) return schemaStatus(migrations, before.applied, before.compat);
   if (!autoMigrate) throw new SchemaOutdatedError(latest.tag, tagAt(migrations, applied), migrateCommand('postgres'));
 
-  const online = options.session === true && migrations.some((m) => (applied === null || m.when > applied) && isOnline(m));
+  // A new database has no rows and no readers: one transaction, all or nothing. Online steps are for upgrades.
+  const online = options.session === true && applied !== null && migrations.some((m) => m.when > applied && isOnline(m));
   const run = new Runner(db, migrations, options);
   try {
     if (online) await run.inSession();

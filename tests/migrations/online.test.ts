@@ -133,6 +133,18 @@ function describeOnline(name: string, open: (label: string) => Promise<Db>): voi
       }
     });
 
+    it('gives a new database every migration in one transaction (nothing to block; all or nothing)', async () => {
+      const d = await open('fresh');
+      try {
+        const events: MigrationEvent[] = [];
+        await migratePostgres(d.db, true, undefined, { session: true, onEvent: (e) => events.push(e) });
+        expect(events.filter((e) => e.phase === 'end').map((e) => [e.tag, e.online])).toEqual(readMigrations('postgres').map((m) => [m.tag, false]));
+        expect(await indexes(d)).toEqual(LATEST_INDEXES);
+      } finally {
+        await d.dispose();
+      }
+    });
+
     it('finishes a run that died halfway: an index built, another left INVALID, nothing recorded', async () => {
       const d = await open('resume');
       try {
