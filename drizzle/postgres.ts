@@ -5,6 +5,9 @@
  * (whose `schemaFilter` defaults to `public`) never sees, diffs or drops it.
  * This file is the `schema:` input of drizzle-kit for `migrations/postgres` and
  * is exported as `aimemo/drizzle/postgres`.
+ *
+ * @packageDocumentation
+ * @module aimemo/drizzle/postgres
  */
 import { sql } from 'drizzle-orm';
 import { bigint, customType, index, integer, jsonb, pgSchema, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';

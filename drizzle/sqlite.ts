@@ -3,8 +3,12 @@
  *
  * This file is the `schema:` input of drizzle-kit for `migrations/sqlite` and is
  * exported as `aimemo/drizzle/sqlite`, so an app can query or join `memories`.
- * Apps running their own `drizzle-kit push` must keep these tables out of it:
- * `tablesFilter: ['!memories', '!memories_fts*']` (see README).
+ * An app running its own drizzle-kit on the same file keeps AIMemo's tables
+ * out of it with {@link EXCLUDE_AIMEMO_TABLES}, and never imports this module
+ * into the files its `schema:` points at (docs/connections.md).
+ *
+ * @packageDocumentation
+ * @module aimemo/drizzle/sqlite
  */
 import { sql } from 'drizzle-orm';
 import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
@@ -88,3 +92,23 @@ export const SEARCH_INDEX = {
 
 /** The triggers that queue written memories in `memories_pending`; created by `0003_search-index`. */
 export const SEARCH_INDEX_TRIGGERS = ['memories_index_ai', 'memories_index_ad', 'memories_index_au'] as const;
+
+/**
+ * The `tablesFilter` an app's own drizzle.config.ts needs on a SQLite file
+ * AIMemo also uses, so that `drizzle-kit push` and `pull` never see AIMemo's
+ * tables (without it `push` offers to drop them, and drops an empty one
+ * without asking): `memories`, every `memories_*` table (FTS5 and its shadow
+ * tables, the search index) and every `__aimemo_*` table (the migrations
+ * record, compatibility markers).
+ * The one source of this advice; docs/connections.md quotes it.
+ *
+ * Do not import this module into the files the app's `schema:` points at
+ * either: `drizzle-kit generate` would then write `CREATE TABLE memories`
+ * into the app's own migrations (import it where you query instead).
+ *
+ * @example
+ * // drizzle.config.ts of the app
+ * import { EXCLUDE_AIMEMO_TABLES } from 'aimemo/drizzle/sqlite';
+ * export default defineConfig({ dialect: 'sqlite', schema: './src/db/schema.ts', tablesFilter: [...EXCLUDE_AIMEMO_TABLES] });
+ */
+export const EXCLUDE_AIMEMO_TABLES = ['!memories', '!memories_*', '!__aimemo_*'] as const;

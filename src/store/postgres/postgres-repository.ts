@@ -9,6 +9,7 @@ import { PgDialect } from 'drizzle-orm/pg-core';
 import type postgresType from 'postgres';
 import { AIMEMO_SCHEMA, memories, parsePgTimestamp } from '../../../drizzle/postgres';
 import { appliedPostgresVersion, migratePostgres, rowsOf, type AnyPgDatabase } from '../../migrate/postgres';
+import type { SchemaStatus } from '../../migrate/schema-version';
 import type { DocKey } from '../../search/top-k';
 import type { Json, Memory, TableStats } from '../../types';
 import type { Anchor, KeyedMemory, MemoryRepository, OptimizeParams, OptimizeStep, PageParams, TracedStatement } from '../repository';
@@ -106,9 +107,10 @@ export class PostgresRepository implements MemoryRepository {
     return query;
   }
 
-  async init(): Promise<void> {
+  async init(): Promise<SchemaStatus> {
     this.#conn ??= this.connect();
-    await this.use((db) => migratePostgres(db, this.options.autoMigrate));
+    const session = this.#conn.pinned === true; // online migrations need every statement on one server session
+    return this.use((db) => migratePostgres(db, this.options.autoMigrate, undefined, { session }));
   }
 
   /** Newest applied migration's `created_at`, or null. */

@@ -38,6 +38,8 @@ export interface SqlRunner {
   /** Runs `fn` in an IMMEDIATE transaction (a savepoint when one is open). */
   transaction<T>(fn: () => T): T;
   inTransaction(): boolean;
+  /** The connection is read-only: queued memories wait for a writer. */
+  readonly: boolean;
 }
 
 /** An FTS5 MATCH expression for `node` within one namespace (its `fts_ns` token first). */
@@ -208,7 +210,7 @@ export class SQLiteSearchIndex implements ScoringIndex<number> {
 
   /** Brings the namespace's index up to date first (queued memories), then reads its statistics. */
   async lookup(namespace: string, words: LookupWord[]): Promise<IndexLookup> {
-    if (this.hasPending()) this.syncNamespace(namespace);
+    if (!this.sql.readonly && this.hasPending()) this.syncNamespace(namespace);
     const row = this.sql.get<{ ns: number; n: number; total_dl: number }>(`SELECT ns, n, total_dl FROM ${NS} WHERE namespace = ?`, [namespace]);
     if (!row || row.n === 0) return { n: 0, totalDl: 0, terms: words.map(() => []) };
     const terms = words.map((w) => {
