@@ -88,6 +88,12 @@ export interface MemoryRepository {
   remove(namespace: string, id: string): Promise<boolean>;
   /** The impact-ordered search index the exact top-k engine reads (src/search/top-k.ts); available after `init()`. */
   readonly index: ScoringIndex<DocKey>;
+  /**
+   * Indexes every memory waiting in the search index's queue (the backfill
+   * after the upgrade that created it; writes by an older version on SQLite),
+   * in batches of one transaction each; returns how many.
+   */
+  indexQueued(onBatch?: (done: number) => void): Promise<number>;
   /** The memories of the namespace with these index keys (any order; missing ones left out). */
   fetch(namespace: string, keys: DocKey[]): Promise<KeyedMemory[]>;
   /**

@@ -255,6 +255,21 @@ export abstract class SqlStore implements MemoryStore {
     return { dialect: this.repository.dialect, steps };
   }
 
+  /**
+   * Indexes for search every memory waiting in the search index's queue:
+   * after the upgrade that created the index every existing memory waits
+   * there (a namespace is otherwise indexed before its first search), and on
+   * SQLite so do memories an older version wrote. `aimemo migrate` runs it.
+   * Each batch is its own transaction; readers never wait.
+   *
+   * @returns how many memories it indexed.
+   * @example
+   * await store.indexQueued((done) => console.log(`${done} indexed`));
+   */
+  async indexQueued(onProgress?: (done: number) => void): Promise<number> {
+    return this.write('indexQueued', () => this.repository.indexQueued(onProgress));
+  }
+
   /** Releases what the store opened; connections the app passed in stay open. Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return;

@@ -102,7 +102,7 @@ const QUERIES: { text: string; options?: SearchOptions }[] = [
 function refQuery(text: string, options: SearchOptions | undefined, stem: (words: string[]) => string[]): RefQuery {
   const tags = options?.tags;
   if (text.startsWith('"')) return { join: 'and', items: [{ kind: 'phrase', stems: stem(text.slice(1, -1).split(' ')) }], tags };
-  if (text.endsWith('*')) return { join: 'or', items: [{ kind: 'prefix', prefix: text.slice(0, -1) }], tags };
+  if (text.endsWith('*')) return { join: 'or', items: [{ kind: 'prefix', prefix: stem([text.slice(0, -1)])[0] || text.slice(0, -1) }], tags };
   const or = text.includes(' OR ');
   const words = text.split(or ? ' OR ' : ' ');
   return { join: or ? 'or' : 'and', items: stem(words).map((s) => ({ kind: 'word' as const, stem: s })), tags };

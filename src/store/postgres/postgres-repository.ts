@@ -164,6 +164,12 @@ export class PostgresRepository implements MemoryRepository {
     return rowsOf(await this.execute(sql`DELETE FROM ${memories} WHERE namespace = ${namespace} AND id = ${id} RETURNING 1`)).length > 0;
   }
 
+  async indexQueued(onBatch?: (done: number) => void): Promise<number> {
+    let done = 0;
+    for (let n; (n = await this.index.backfill(null)) > 0; ) onBatch?.((done += n));
+    return done;
+  }
+
   /** The memories of the namespace with these ids (the index's keys), with their save order. */
   async fetch(namespace: string, keys: DocKey[]): Promise<KeyedMemory[]> {
     if (keys.length === 0) return [];
@@ -175,12 +181,12 @@ export class PostgresRepository implements MemoryRepository {
 
   /**
    * Two small index range scans per anchor over `memories_ns_ts_seq_idx`
-   * (migration 0003: save order breaks timestamp ties), joined by UNION ALL:
+   * (migration 0006: save order breaks timestamp ties), joined by UNION ALL:
    * ```sql
    * SELECT $1 AS anchor, id FROM (SELECT id FROM aimemo.memories WHERE namespace = $2
    *   AND ("timestamp", seq) < ($3, $4) ORDER BY "timestamp" DESC, seq DESC LIMIT $5) …
    * ```
-   * Rows saved before 0003 have no seq: among them a timestamp tie is no neighbour.
+   * Rows saved before 0003_save-order have no seq: among them a timestamp tie is no neighbour.
    */
   async neighbors(namespace: string, anchors: Anchor[], window: number): Promise<Map<DocKey, DocKey[]>> {
     const found = new Map<DocKey, DocKey[]>(anchors.map((a) => [a.key, []]));
@@ -300,11 +306,7 @@ export class PostgresRepository implements MemoryRepository {
       const result = await fn();
       steps.push({ step, ms: Math.round(performance.now() - started), ...(result ? { result } : {}) });
     };
-    await timed('SELECT aimemo.search_index_backfill(NULL, 2000) -- until none is queued', async () => {
-      let indexed = 0;
-      for (let n; (n = await this.index.backfill(null)) > 0; ) indexed += n;
-      return { indexed };
-    });
+    await timed('SELECT aimemo.search_index_backfill(NULL, 2000) -- until none is queued', async () => ({ indexed: await this.indexQueued() }));
     await timed('SELECT aimemo.search_fold()', () => this.index.fold());
     for (const table of ['memories', 'search_postings', 'search_terms', 'search_namespaces']) {
       const statement = `${params.vacuum ? 'VACUUM (ANALYZE)' : 'ANALYZE'} "${AIMEMO_SCHEMA}"."${table}"`;

@@ -1,8 +1,8 @@
 /**
- * PostgreSQL's impact-ordered search index (migrations 0003 and 0004), read
- * for the exact top-k engine (src/search/top-k.ts). The triggers of 0004
+ * PostgreSQL's impact-ordered search index (migrations 0004 and 0005), read
+ * for the exact top-k engine (src/search/top-k.ts). The triggers of 0005
  * keep it in step with `aimemo.memories` inside each writing statement;
- * rows written before 0004 wait in `search_pending` and are indexed here, a
+ * rows written before 0005 wait in `search_pending` and are indexed here, a
  * namespace's before it is searched.
  *
  * Each call is one statement (one round trip): the engine's rounds read the
@@ -75,7 +75,7 @@ export class PostgresSearchIndex implements ScoringIndex<string> {
    * ```sql
    * n, total_dl: search_namespaces + sum(search_log where term = '')
    * a word: its lexemes (to_tsvector('english', word)); a prefix: the words of search_terms and search_log
-   *   in [prefix, prefix || U+10FFFF), the 64 with the largest df
+   *   in [stem, stem || U+10FFFF) (the prefix stemmed), the 64 with the largest df
    * df: search_terms.df + sum(search_log.delta), kept when above 0
    * ```
    */
@@ -88,17 +88,20 @@ export class PostgresSearchIndex implements ScoringIndex<string> {
             SELECT s.n + coalesce(sum(l.delta), 0) AS n, s.total_dl + coalesce(sum(l.dl_delta), 0) AS total_dl
             FROM s LEFT JOIN aimemo.search_log l ON l.ns = s.ns AND l.term = '' GROUP BY s.ns, s.n, s.total_dl
           ),
-          w AS (SELECT w.word, w.prefix, w.ord FROM unnest(${sql.param(words.map((x) => x.word))}::text[],
+          w0 AS (SELECT w.word, w.prefix, w.ord FROM unnest(${sql.param(words.map((x) => x.word))}::text[],
                   -- booleans travel as text: postgres.js types a boolean array parameter as one boolean
                   ${sql.param(words.map((x) => String(x.prefix)))}::text[]::bool[]) WITH ORDINALITY AS w(word, prefix, ord)),
+          -- A prefix is stemmed as to_tsquery stems it ('busy:*' looks for lexemes starting with 'busi').
+          w AS (SELECT w0.word, w0.prefix, w0.ord,
+                  coalesce((SELECT v.lexeme FROM unnest(to_tsvector('english'::regconfig, w0.word)) v LIMIT 1), w0.word) AS stem FROM w0),
           c AS (
             SELECT w.ord, v.lexeme COLLATE "C" AS term FROM w, unnest(to_tsvector('english'::regconfig, w.word)) v WHERE NOT w.prefix
             UNION
             SELECT w.ord, t.term FROM w, s, aimemo.search_terms t
-            WHERE w.prefix AND t.ns = s.ns AND t.term >= w.word COLLATE "C" AND t.term < (w.word || chr(1114111)) COLLATE "C"
+            WHERE w.prefix AND t.ns = s.ns AND t.term >= w.stem COLLATE "C" AND t.term < (w.stem || chr(1114111)) COLLATE "C"
             UNION
             SELECT w.ord, l.term FROM w, s, aimemo.search_log l
-            WHERE w.prefix AND l.ns = s.ns AND l.term >= w.word COLLATE "C" AND l.term < (w.word || chr(1114111)) COLLATE "C"
+            WHERE w.prefix AND l.ns = s.ns AND l.term >= w.stem COLLATE "C" AND l.term < (w.stem || chr(1114111)) COLLATE "C"
           ),
           d AS (
             SELECT c.ord, c.term,

@@ -215,9 +215,10 @@ export class SQLiteSearchIndex implements ScoringIndex<number> {
     if (!row || row.n === 0) return { n: 0, totalDl: 0, terms: words.map(() => []) };
     const terms = words.map((w) => {
       if (w.prefix) {
+        const p = this.prefixStem(w.word);
         return this.sql.all<{ term: string; df: number }>(
           `SELECT term, df FROM ${TERMS} WHERE ns = ? AND term >= ? AND term < ? ORDER BY df DESC, term LIMIT ?`,
-          [row.ns, w.word, `${w.word}\u{10FFFF}`, PREFIX_EXPANSIONS],
+          [row.ns, p, `${p}\u{10FFFF}`, PREFIX_EXPANSIONS],
         );
       }
       const stem = this.stemmer.stem(w.word);
@@ -310,6 +311,15 @@ export class SQLiteSearchIndex implements ScoringIndex<number> {
     return rows.map((r) => ({ key: r.rid, dl: 0, ts: r.ts, seq: r.rid, tf: [], match: true }));
   }
 
+  /**
+   * What a prefix matches the stems of: FTS5's porter tokenizer stems the
+   * prefix too (`busy*` looks for stems starting with `busi`), as
+   * PostgreSQL's `to_tsquery` does.
+   */
+  private prefixStem(word: string): string {
+    return this.stemmer.stem(word) || word;
+  }
+
   /** Compiles the query tree to a test on indexed words (stems), as FTS5 would match them. */
   private matcher(query: QueryNode): Matcher {
     let phrases = false;
@@ -317,7 +327,7 @@ export class SQLiteSearchIndex implements ScoringIndex<number> {
       switch (node.kind) {
         case 'term': {
           if (node.prefix) {
-            const p = node.word;
+            const p = this.prefixStem(node.word);
             return (t) => {
               for (const k of t.keys()) if (k.startsWith(p)) return true;
               return false;

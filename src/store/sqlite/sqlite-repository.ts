@@ -167,6 +167,10 @@ export class SQLiteRepository implements MemoryRepository {
     return this.#index!;
   }
 
+  async indexQueued(onBatch?: (done: number) => void): Promise<number> {
+    return this.index.syncAll(onBatch);
+  }
+
   /** Runs `fn` in an IMMEDIATE transaction, or in a savepoint of the one open. */
   private write<T>(fn: () => T): T {
     const tx = this.connection.client.transaction(fn);

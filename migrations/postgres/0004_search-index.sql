@@ -1,4 +1,3 @@
-CREATE SEQUENCE "aimemo"."memories_seq" INCREMENT BY 1 MINVALUE 1 MAXVALUE 9223372036854775807 START WITH 1 CACHE 1;--> statement-breakpoint
 CREATE TABLE "aimemo"."search_log" (
 	"ns" integer NOT NULL,
 	"term" text COLLATE "C" NOT NULL,
@@ -36,7 +35,6 @@ CREATE TABLE "aimemo"."search_terms" (
 	CONSTRAINT "search_terms_pk" PRIMARY KEY("ns","term")
 );
 --> statement-breakpoint
-ALTER TABLE "aimemo"."memories" ADD COLUMN "seq" bigint;--> statement-breakpoint
 CREATE INDEX "search_log_ns_term_idx" ON "aimemo"."search_log" USING btree ("ns","term");--> statement-breakpoint
 CREATE UNIQUE INDEX "search_namespaces_namespace_uq" ON "aimemo"."search_namespaces" USING btree ("namespace");--> statement-breakpoint
 CREATE UNIQUE INDEX "search_postings_uq" ON "aimemo"."search_postings" USING btree ("ns","term","tf","dl","ts" DESC NULLS LAST,"seq" DESC NULLS LAST,"id");

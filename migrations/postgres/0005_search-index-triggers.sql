@@ -1,5 +1,5 @@
 -- Custom migration (drizzle-kit generate --custom --name search-index-triggers): keeps the search index of
--- 0003 (search_namespaces, search_terms, search_postings, search_log, search_pending) in step with
+-- 0004 (search_namespaces, search_terms, search_postings, search_log, search_pending) in step with
 -- aimemo.memories. Hand-written: drizzle-kit cannot declare functions or triggers.
 -- Statement-level triggers with transition tables index every written row inside the writing statement's
 -- transaction, whoever writes it (this version, an older one still running, plain SQL), from the row's own
@@ -12,6 +12,8 @@
 -- neither wait on its statistics rows nor deadlock over them. Readers add search_log to the folded figures.
 -- Rows already there are queued in search_pending; the store indexes a namespace's queued rows before it
 -- searches it, and optimize() and `aimemo migrate` index all of them, in batches (readers never wait).
+-- CREATE TRIGGER keeps writers (not readers) waiting until this migration commits: the time it takes to
+-- queue every row (measured in the CHANGELOG).
 CREATE FUNCTION "aimemo"."search_fold"() RETURNS void LANGUAGE plpgsql AS $fn$
 BEGIN
   IF NOT pg_try_advisory_xact_lock(hashtext('aimemo:search_fold')) THEN RETURN; END IF;
