@@ -72,7 +72,7 @@ describe('reader and writer stalls during upgrades: SQLite', () => {
       const writerMayFail = batchMs >= 4_500;
       expect({ tag: m.tag, readerErrors: m.reader.errors, writerErrors: writerMayFail ? 0 : m.writer.errors }).toEqual({ tag: m.tag, readerErrors: 0, writerErrors: 0 });
       expect({ tag: m.tag, readerStalledASecond: m.reader.maxMs >= 1000 }).toEqual({ tag: m.tag, readerStalledASecond: false });
-      expect(m.reader.ops).toBeGreaterThan(0);
+      if (m.ms >= 50) expect({ tag: m.tag, readerOps: m.reader.ops > 0 }).toEqual({ tag: m.tag, readerOps: true }); // a reader ran during it (a 3 ms migration may fall between two reads)
     }
   }, TIMEOUT);
 });
