@@ -132,7 +132,7 @@ describe('aimemo CLI', () => {
 
     const out = await aimemo(['export', '-', '-n', 'exp', '--db', db, '--quiet']);
     const lines = out.stdout.trimEnd().split('\n').map((l) => JSON.parse(l));
-    expect(lines[0]).toMatchObject({ format: 'aimemo-jsonl', version: 1 });
+    expect(lines[0]).toMatchObject({ format: 'aimemo-jsonl', version: 2 });
     expect(lines).toHaveLength(31);
     expect(out.stderr).toMatch(/^exported 30 memories/); // the summary goes to stderr when stdout is the export
 

@@ -57,7 +57,7 @@ describe('exportJsonl', () => {
     sink.on('data', (d: Buffer) => (text += d.toString()));
     const result = await exportJsonl(store, sink, { namespaces: [ns] });
     const lines = text.trimEnd().split('\n').map((l) => JSON.parse(l));
-    expect(lines[0]).toMatchObject({ format: JSONL_FORMAT, version: 1, source: 'sqlite', namespaces: [ns] });
+    expect(lines[0]).toMatchObject({ format: JSONL_FORMAT, version: 2, source: 'sqlite', namespaces: [ns] });
     expect(lines[0].exportedAt).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
     expect(lines.slice(1)).toEqual(
       sampleMemories(ns, 3).map((m) => ({ namespace: ns, id: m.id, timestamp: m.timestamp.toISOString(), content: m.content, tags: m.tags, metadata: m.metadata })),
@@ -134,7 +134,7 @@ describe('importJsonl', () => {
   it('refuses a bad file before writing anything', async () => {
     const store = await sqlite.open();
     const ns = uniqueNamespace('imp-file');
-    await expect(importJsonl(store, writeLines([{ ...header, version: 2 }, good(ns, 'a')]))).rejects.toThrow(/format version 2; this aimemo reads versions 1-1/);
+    await expect(importJsonl(store, writeLines([{ ...header, version: 3 }, good(ns, 'a')]))).rejects.toThrow(/format version 3; this aimemo reads versions 1-2/);
     await expect(importJsonl(store, writeLines([{ format: 'other', version: 1 }, good(ns, 'a')]))).rejects.toThrow(/not AIMemo JSON Lines: format "other"/);
     await expect(importJsonl(store, writeLines(['SQLite format 3', good(ns, 'a')]))).rejects.toThrow(/line 1: is not AIMemo JSON Lines: the first line is not JSON/);
     await expect(importJsonl(store, tmp.file('missing.jsonl'))).rejects.toBeInstanceOf(BadFileError);

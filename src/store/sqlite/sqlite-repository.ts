@@ -9,33 +9,36 @@
  */
 import * as fs from 'node:fs';
 import type { Statement } from 'better-sqlite3';
-import { and, asc, count, countDistinct, eq, gt, inArray, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
-import { MEMORIES_FTS, memories, namespaceToken } from '../../../drizzle/sqlite';
+import { MEMORIES_FTS, namespaceToken } from '../../../drizzle/sqlite';
 import { appliedSqliteVersion, migrateSqlite, schemaMissingError } from '../../migrate/sqlite';
 import { toFts5 } from '../../search/fts5';
 import type { QueryNode } from '../../search/query';
 import type { Json, Memory, SearchResult, TableStats } from '../../types';
-import { RANKED_MATCHES, type Anchor, type QueryWord, type MemoryRepository, type OptimizeParams, type OptimizeStep, type PageParams, type SearchParams, type TracedStatement } from '../repository';
+import { IndexCache, parseIndexName, type IndexedPaths, type MetadataIndexInfo } from '../metadata-index';
+import {
+  RANKED_MATCHES,
+  type Anchor,
+  type ApplyPatch,
+  type CountParams,
+  type DeleteParams,
+  type MemoryRepository,
+  type OptimizeParams,
+  type OptimizeStep,
+  type PageParams,
+  type QueryWord,
+  type SearchParams,
+  type TracedStatement,
+} from '../repository';
 import { openSQLite, sqliteFile, type SQLiteConnection, type SQLiteSource } from './connect';
-import { filterSql } from './filters';
-
-/** Ids per `getMany` query: one parameter each, far below SQLite's 32,766. */
-const CHUNK = 500;
+import { filterSql, LIVE } from './filters';
+import { jsonPath } from './where-sql';
 
 /** Prepared statements kept per connection (the SQL texts vary only with the filter's shape or the number of anchors). */
 const STATEMENT_CACHE = 200;
 
 const FTS = sql.raw(MEMORIES_FTS);
-
-const columns = {
-  id: memories.id,
-  namespace: memories.namespace,
-  content: memories.content,
-  metadata: memories.metadata,
-  tags: memories.tags,
-  timestamp: memories.timestamp,
-};
 
 /*
  * The statements of the hot paths (save, get, delete, search, list), as SQL
@@ -44,14 +47,30 @@ const columns = {
  * work for a single save (npm run bench). Column names are the schema's
  * (drizzle/sqlite.ts); the conformance suite runs every one of them.
  */
-const COLUMNS = `m.id, m.namespace, m.content, m.metadata, m.tags, m."timestamp"`;
+const COLUMNS = `m.id, m.namespace, m.content, m.metadata, m.tags, m."timestamp", m.expires_at`;
 
-const UPSERT = `INSERT INTO memories (namespace, id, content, metadata, tags, "timestamp") VALUES (?, ?, ?, ?, ?, ?)
-  ON CONFLICT (namespace, id) DO UPDATE SET content = excluded.content, metadata = excluded.metadata, tags = excluded.tags, "timestamp" = excluded."timestamp"`;
+const UPSERT = `INSERT INTO memories (namespace, id, content, metadata, tags, "timestamp", expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+  ON CONFLICT (namespace, id) DO UPDATE SET content = excluded.content, metadata = excluded.metadata, tags = excluded.tags,
+    "timestamp" = excluded."timestamp", expires_at = excluded.expires_at`;
 
-const GET = `SELECT ${COLUMNS} FROM memories m WHERE m.namespace = ? AND m.id = ?`;
+/** Parameters: namespace, id, now. */
+const GET = `SELECT ${COLUMNS} FROM memories m WHERE m.namespace = ? AND m.id = ? AND ${LIVE}`;
 
-const REMOVE = `DELETE FROM memories WHERE namespace = ? AND id = ?`;
+/** Deletes expired rows too (they are gone either way); RETURNING tells whether it was live. */
+const REMOVE = `DELETE FROM memories WHERE namespace = ? AND id = ? RETURNING expires_at`;
+
+/** Every column an update may change, by key. */
+const UPDATE = `UPDATE memories SET content = ?, metadata = ?, tags = ?, "timestamp" = ?, expires_at = ? WHERE namespace = ? AND id = ?`;
+
+/** The memories of a namespace with these ids (a JSON array), not expired: one statement however many. */
+const GET_MANY = `SELECT ${COLUMNS} FROM memories m WHERE m.namespace = ? AND m.id IN (SELECT value FROM json_each(?)) AND ${LIVE}`;
+
+/** Keyset pages in id order over `memories_ns_id_uq`. */
+const scanSql = (after: boolean): string =>
+  `SELECT ${COLUMNS} FROM memories m WHERE m.namespace = ?${after ? ' AND m.id > ?' : ''} AND ${LIVE} ORDER BY m.id LIMIT ?`;
+
+/** One batch of expired memories, over `memories_expires_idx` (its `expires_at <= ?` implies the index's `IS NOT NULL`). */
+const PURGE = `DELETE FROM memories WHERE rid IN (SELECT rid FROM memories WHERE expires_at <= ? LIMIT ?)`;
 
 /**
  * Ranked search. The MATCH expression names the namespace's token first
@@ -70,12 +89,19 @@ const searchSql = (filter: string, ids: boolean): string => `SELECT * FROM (
     ORDER BY ${MEMORIES_FTS}.rowid DESC LIMIT ?)
   ORDER BY rank, "timestamp" DESC, id LIMIT ?`;
 
-const pageSql = (filter: string): string => `SELECT ${COLUMNS} FROM memories m WHERE m.namespace = ?${filter}
+/**
+ * Newest first on `memories_ns_ts_idx`. `after`: keyset paging, only rows
+ * older than the last one returned (`"timestamp" <= ?` bounds the index scan;
+ * the row value breaks ties by id), so a deep page costs what the first does.
+ */
+const pageSql = (filter: string, after: boolean): string => `SELECT ${COLUMNS} FROM memories m WHERE m.namespace = ?${filter}${
+  after ? ' AND m."timestamp" <= ? AND (m."timestamp", m.id) < (?, ?)' : ''
+}
   ORDER BY m."timestamp" DESC, m.id DESC LIMIT ? OFFSET ?`;
 
-/** One side of an anchor's neighbours; parameters: anchor id, namespace, timestamp twice, anchor id, window. */
+/** One side of an anchor's neighbours; parameters: anchor id, namespace, now, timestamp twice, anchor id, window. */
 const neighborSide = (before: boolean): string => `SELECT ? AS anchor, id FROM (
-    SELECT id FROM memories WHERE namespace = ? AND "timestamp" ${before ? '<=' : '>='} ?
+    SELECT id FROM memories WHERE namespace = ? AND (expires_at IS NULL OR expires_at > ?) AND "timestamp" ${before ? '<=' : '>='} ?
       AND ("timestamp", id) ${before ? '<' : '>'} (?, ?)
     ORDER BY "timestamp" ${before ? 'DESC' : 'ASC'}, id ${before ? 'DESC' : 'ASC'} LIMIT ?)`;
 
@@ -105,10 +131,11 @@ interface MemoryRow {
   metadata: string;
   tags: string;
   timestamp: number;
+  expires_at: number | null;
 }
 
 function toMemory(r: MemoryRow): Memory {
-  return {
+  const memory: Memory = {
     id: r.id,
     namespace: r.namespace,
     content: r.content,
@@ -116,9 +143,22 @@ function toMemory(r: MemoryRow): Memory {
     tags: JSON.parse(r.tags) as string[],
     timestamp: new Date(r.timestamp),
   };
+  if (r.expires_at !== null) memory.expiresAt = new Date(r.expires_at);
+  return memory;
 }
 
-const upsertParams = (m: Memory): unknown[] => [m.namespace, m.id, m.content, JSON.stringify(m.metadata), JSON.stringify(m.tags), m.timestamp.getTime()];
+const upsertParams = (m: Memory): unknown[] => [
+  m.namespace,
+  m.id,
+  m.content,
+  JSON.stringify(m.metadata),
+  JSON.stringify(m.tags),
+  m.timestamp.getTime(),
+  m.expiresAt?.getTime() ?? null,
+];
+
+/** Lets other work run between two batches of a long purge. */
+const breather = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 export class SQLiteRepository implements MemoryRepository {
   readonly dialect = 'sqlite' as const;
@@ -126,6 +166,7 @@ export class SQLiteRepository implements MemoryRepository {
   #db: BetterSQLite3Database | undefined;
   readonly #statements = new Map<string, Statement>();
   readonly #large = new Map<string, { large: boolean; at: number }>();
+  readonly #indexes = new IndexCache();
   tracer?: (statement: TracedStatement) => void;
 
   constructor(
@@ -202,13 +243,57 @@ export class SQLiteRepository implements MemoryRepository {
       .immediate();
   }
 
-  async get(namespace: string, id: string): Promise<Memory | null> {
-    const [row] = this.all<MemoryRow>(GET, [namespace, id]);
+  /** The paths with a metadata expression index, read from the catalog at most once a minute. */
+  private indexed(): IndexedPaths {
+    if (this.#indexes.stale) this.#indexes.set(this.readIndexes());
+    return this.#indexes.paths;
+  }
+
+  private readIndexes(): MetadataIndexInfo[] {
+    const rows = this.all<{ name: string }>(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'memories'`, []);
+    return rows.flatMap((r) => parseIndexName(r.name) ?? []);
+  }
+
+  async get(namespace: string, id: string, now: Date): Promise<Memory | null> {
+    const [row] = this.all<MemoryRow>(GET, [namespace, id, now.getTime()]);
     return row ? toMemory(row) : null;
   }
 
-  async remove(namespace: string, id: string): Promise<boolean> {
-    return this.run(REMOVE, [namespace, id]) > 0;
+  async remove(namespace: string, id: string, now: Date): Promise<boolean> {
+    const [row] = this.all<{ expires_at: number | null }>(REMOVE, [namespace, id]);
+    return row !== undefined && (row.expires_at === null || row.expires_at > now.getTime());
+  }
+
+  /** Read, apply and write in one `IMMEDIATE` transaction: no other writer gets in between. */
+  async update(namespace: string, id: string, now: Date, apply: ApplyPatch): Promise<Memory | null> {
+    return this.connection.client
+      .transaction(() => {
+        const [row] = this.all<MemoryRow>(GET, [namespace, id, now.getTime()]);
+        if (!row) return null;
+        const next = apply(toMemory(row));
+        const [, , content, metadata, tags, timestamp, expiresAt] = upsertParams(next);
+        this.run(UPDATE, [content, metadata, tags, timestamp, expiresAt, namespace, id]);
+        return next;
+      })
+      .immediate();
+  }
+
+  /** One `DELETE`: atomic, the FTS5 trigger included. */
+  async deleteMany(params: DeleteParams): Promise<number> {
+    const filter = filterSql(params, this.indexed());
+    const ids = params.ids === undefined ? '' : ' AND m.id IN (SELECT value FROM json_each(?))';
+    const values = [params.namespace, ...filter.params, ...(params.ids === undefined ? [] : [JSON.stringify(params.ids)])];
+    return this.run(`DELETE FROM memories AS m WHERE m.namespace = ?${filter.text}${ids}`, values);
+  }
+
+  async purgeExpired(now: Date, batch: number): Promise<number> {
+    let deleted = 0;
+    for (;;) {
+      const n = this.run(PURGE, [now.getTime(), batch]);
+      deleted += n;
+      if (n < batch) return deleted;
+      await breather();
+    }
   }
 
   /**
@@ -220,7 +305,7 @@ export class SQLiteRepository implements MemoryRepository {
     // With ids (a few neighbours to score), the token keeps FTS5 inside the namespace: without it, it would walk
     // every match in the table looking for those few (0.5 s at 1m, npm run bench).
     const match = !params.ids && this.largeNamespace(params.namespace) ? `content : (${toFts5(node)})` : matchIn(params.namespace, node);
-    const filter = filterSql(params);
+    const filter = filterSql(params, this.indexed());
     const values: unknown[] = [match, params.namespace, ...filter.params];
     if (params.ids) values.push(JSON.stringify(params.ids));
     values.push(Math.max(RANKED_MATCHES, params.limit), params.limit);
@@ -260,12 +345,13 @@ export class SQLiteRepository implements MemoryRepository {
    * UNION ALL … ("timestamp", id) > (?, ?) ORDER BY "timestamp", id LIMIT ? …
    * ```
    */
-  async neighbors(namespace: string, anchors: Anchor[], window: number): Promise<Map<string, string[]>> {
+  async neighbors(namespace: string, anchors: Anchor[], window: number, now: Date): Promise<Map<string, string[]>> {
     const found = new Map<string, string[]>(anchors.map((a) => [a.id, []]));
     if (anchors.length === 0 || window < 1) return found;
     const params = anchors.flatMap((a) => {
       const ts = a.timestamp.getTime();
-      return [a.id, namespace, ts, ts, a.id, window, a.id, namespace, ts, ts, a.id, window];
+      const side = [a.id, namespace, now.getTime(), ts, ts, a.id, window];
+      return [...side, ...side];
     });
     const rows = this.all<{ anchor: string; id: string }>(neighborsSql(anchors.length), params);
     for (const r of rows) found.get(r.anchor)!.push(r.id);
@@ -279,63 +365,83 @@ export class SQLiteRepository implements MemoryRepository {
 
   async page(params: PageParams): Promise<Memory[]> {
     // SQLite takes an OFFSET only after a LIMIT; -1 is no limit.
-    const filter = filterSql(params);
-    const rows = this.all<MemoryRow>(pageSql(filter.text), [params.namespace, ...filter.params, params.limit ?? -1, params.offset]);
+    const filter = filterSql(params, this.indexed());
+    const after = params.after ? [params.after.timestamp.getTime(), params.after.timestamp.getTime(), params.after.id] : [];
+    const rows = this.all<MemoryRow>(pageSql(filter.text, params.after !== undefined), [params.namespace, ...filter.params, ...after, params.limit ?? -1, params.offset]);
     return rows.map(toMemory);
   }
 
-  async count(namespace: string): Promise<number> {
-    return this.db.select({ n: count() }).from(memories).where(eq(memories.namespace, namespace)).get()!.n;
+  async count(params: CountParams): Promise<number> {
+    const filter = filterSql(params, this.indexed());
+    return this.all<{ n: number }>(`SELECT count(*) AS n FROM memories m WHERE m.namespace = ?${filter.text}`, [params.namespace, ...filter.params])[0].n;
   }
 
-  async clear(namespace: string): Promise<number> {
-    return this.db.delete(memories).where(eq(memories.namespace, namespace)).run().changes;
+  /** Counts the live memories, then deletes every row, in one `IMMEDIATE` transaction. */
+  async clear(namespace: string, now: Date): Promise<number> {
+    return this.connection.client
+      .transaction(() => {
+        const [{ n }] = this.all<{ n: number }>(`SELECT count(*) AS n FROM memories m WHERE m.namespace = ? AND ${LIVE}`, [namespace, now.getTime()]);
+        this.run('DELETE FROM memories WHERE namespace = ?', [namespace]);
+        return n;
+      })
+      .immediate();
   }
 
-  async namespaces(): Promise<string[]> {
-    const rows = this.db.selectDistinct({ namespace: memories.namespace }).from(memories).orderBy(asc(memories.namespace)).all();
+  async namespaces(now: Date): Promise<string[]> {
+    const rows = this.all<{ namespace: string }>(`SELECT DISTINCT m.namespace FROM memories m WHERE ${LIVE} ORDER BY m.namespace`, [now.getTime()]);
     return rows.map((r) => r.namespace);
   }
 
-  async stats(): Promise<TableStats> {
-    const row = this.db
-      .select({
-        totalMemories: count(),
-        namespaces: countDistinct(memories.namespace),
-        avgSize: sql<number | null>`avg(length(${memories.content}))`,
-      })
-      .from(memories)
-      .get()!;
+  async stats(now: Date): Promise<TableStats> {
+    const [row] = this.all<{ totalMemories: number; namespaces: number; avgSize: number | null }>(
+      `SELECT count(*) AS totalMemories, count(DISTINCT m.namespace) AS namespaces, avg(length(m.content)) AS avgSize FROM memories m WHERE ${LIVE}`,
+      [now.getTime()],
+    );
     return { totalMemories: row.totalMemories, namespaces: row.namespaces, avgSize: Number(row.avgSize ?? 0) };
   }
 
-  async namespaceCounts(): Promise<{ namespace: string; count: number }[]> {
-    return this.db
-      .select({ namespace: memories.namespace, count: count() })
-      .from(memories)
-      .groupBy(memories.namespace)
-      .orderBy(asc(memories.namespace))
-      .all();
+  async namespaceCounts(now: Date): Promise<{ namespace: string; count: number }[]> {
+    return this.all<{ namespace: string; count: number }>(
+      `SELECT m.namespace, count(*) AS count FROM memories m WHERE ${LIVE} GROUP BY m.namespace ORDER BY m.namespace`,
+      [now.getTime()],
+    );
   }
 
   /** `WHERE namespace = ? AND id > ? ORDER BY id LIMIT ?`, on the unique index `memories_ns_id_uq` (byte order). */
-  async scan(namespace: string, after: string | undefined, limit: number): Promise<Memory[]> {
-    return this.db
-      .select(columns)
-      .from(memories)
-      .where(and(eq(memories.namespace, namespace), after === undefined ? undefined : gt(memories.id, after)))
-      .orderBy(asc(memories.id))
-      .limit(limit)
-      .all();
+  async scan(namespace: string, after: string | undefined, limit: number, now: Date): Promise<Memory[]> {
+    const params = after === undefined ? [namespace, now.getTime(), limit] : [namespace, after, now.getTime(), limit];
+    return this.all<MemoryRow>(scanSql(after !== undefined), params).map(toMemory);
   }
 
-  async getMany(namespace: string, ids: string[]): Promise<Memory[]> {
-    const found: Memory[] = [];
-    for (let i = 0; i < ids.length; i += CHUNK) {
-      const chunk = ids.slice(i, i + CHUNK);
-      found.push(...this.db.select(columns).from(memories).where(and(eq(memories.namespace, namespace), inArray(memories.id, chunk))).all());
+  async getMany(namespace: string, ids: string[], now: Date): Promise<Memory[]> {
+    return this.all<MemoryRow>(GET_MANY, [namespace, JSON.stringify(ids), now.getTime()]).map(toMemory);
+  }
+
+  async metadataIndexes(): Promise<MetadataIndexInfo[]> {
+    return this.readIndexes();
+  }
+
+  /**
+   * `CREATE INDEX IF NOT EXISTS "memories_meta_number_p" ON memories (namespace, json_extract(metadata, '$."p"'))
+   * WHERE json_type(metadata, '$."p"') IN ('integer', 'real')` (strings: `= 'text'`): the very expressions
+   * where-sql.ts writes for a range on that path. Builds by reading the table; writers wait meanwhile.
+   */
+  async createMetadataIndex(type: 'number' | 'string', path: string[], name: string): Promise<boolean> {
+    const exists = this.readIndexes().some((i) => i.name === name);
+    if (!exists) {
+      const p = `'${jsonPath(path)}'`; // keys of [A-Za-z0-9_-] only (validateMetadataIndex)
+      const test = type === 'number' ? `IN ('integer', 'real')` : `= 'text'`;
+      this.connection.client.exec(`CREATE INDEX IF NOT EXISTS "${name}" ON memories (namespace, json_extract(metadata, ${p})) WHERE json_type(metadata, ${p}) ${test}`);
     }
-    return found;
+    this.#indexes.invalidate(); // statements prepared before are planned again by SQLite (the schema changed)
+    return !exists;
+  }
+
+  async dropMetadataIndex(name: string): Promise<boolean> {
+    const exists = this.readIndexes().some((i) => i.name === name);
+    if (exists) this.connection.client.exec(`DROP INDEX IF EXISTS "${name}"`);
+    this.#indexes.invalidate();
+    return exists;
   }
 
   /**
@@ -353,6 +459,9 @@ export class SQLiteRepository implements MemoryRepository {
       const result = fn();
       steps.push({ step, ms: Math.round(performance.now() - started), ...(result ? { result } : {}) });
     };
+    const purged = performance.now();
+    const deleted = await this.purgeExpired(params.now, params.purgeBatch);
+    steps.push({ step: 'DELETE FROM memories WHERE expires_at <= ? (expired memories)', ms: Math.round(performance.now() - purged), result: { deleted } });
     timed(`INSERT INTO ${MEMORIES_FTS}(${MEMORIES_FTS}) VALUES ('optimize')`, () => {
       this.db.run(sql`INSERT INTO ${FTS}(${FTS}) VALUES ('optimize')`);
     });

@@ -1,0 +1,2 @@
+ALTER TABLE "aimemo"."memories" ADD COLUMN "expires_at" timestamp (3) with time zone;--> statement-breakpoint
+CREATE INDEX "memories_expires_idx" ON "aimemo"."memories" USING btree ("expires_at") WHERE "aimemo"."memories"."expires_at" IS NOT NULL;
