@@ -39,5 +39,9 @@ export function decodeCursor(value: unknown, field: string): PagePosition {
   if (typeof ms !== 'number' || !Number.isSafeInteger(ms) || ms < MIN_MS || ms > MAX_MS || typeof id !== 'string' || id.length > LIMITS.idChars) {
     throw new ValidationError(field, rule);
   }
-  return { timestamp: new Date(ms), id: validateId(id, field) };
+  try {
+    return { timestamp: new Date(ms), id: validateId(id, field) };
+  } catch {
+    throw new ValidationError(field, rule);
+  }
 }
