@@ -95,17 +95,20 @@ for (const backend of [sqlite, ...postgres]) {
       const steps = (r: typeof result) => r.steps.map((s) => s.step);
       if (backend.dialect === 'sqlite') {
         expect(steps(result)).toEqual([
+          'DELETE FROM memories WHERE expires_at <= ? (expired memories)',
           "INSERT INTO memories_fts(memories_fts) VALUES ('optimize')",
           'PRAGMA optimize',
           'PRAGMA wal_checkpoint(TRUNCATE)',
         ]);
         expect(steps(vacuumed)).toContain('VACUUM');
-        expect(result.steps[2].result).toEqual({ busy: expect.any(Number), log: expect.any(Number), checkpointed: expect.any(Number) });
+        expect(result.steps[3].result).toEqual({ busy: expect.any(Number), log: expect.any(Number), checkpointed: expect.any(Number) });
       } else {
-        expect(steps(result)).toEqual(['ANALYZE "aimemo"."memories"']);
-        expect(steps(vacuumed)).toEqual(['VACUUM (ANALYZE) "aimemo"."memories"']);
+        const purge = 'DELETE FROM "aimemo"."memories" WHERE expires_at <= $1 (expired memories)';
+        expect(steps(result)).toEqual([purge, 'ANALYZE "aimemo"."memories"']);
+        expect(steps(vacuumed)).toEqual([purge, 'VACUUM (ANALYZE) "aimemo"."memories"']);
       }
       expect(result.steps.every((s) => s.ms >= 0)).toBe(true);
+      expect(result.steps[0].result).toEqual({ deleted: expect.any(Number) });
       await expect(store.optimize({ vacuum: 'yes' as never })).rejects.toThrow(/options\.vacuum must be a boolean/);
     });
   });
