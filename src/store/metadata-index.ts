@@ -56,6 +56,11 @@ export function indexKey(type: 'number' | 'string', path: string[]): string {
   return `${type}:${path.join('.')}`;
 }
 
+/** The name of the index on `(type, path)`. */
+export function indexName(type: 'number' | 'string', path: string[]): string {
+  return `${INDEX_PREFIX}${type}_${path.join('.')}`;
+}
+
 /** Checks an index declaration; returns the keys of its path. */
 export function validateMetadataIndex(value: unknown, field = 'index'): { type: 'number' | 'string'; path: string[]; name: string } {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ValidationError(field, "must be { path, type: 'number' | 'string' }", describe(value));
@@ -66,7 +71,7 @@ export function validateMetadataIndex(value: unknown, field = 'index'): { type: 
   if (path.length > MAX_PATH || !keys.every((k) => SAFE_KEY.test(k))) {
     throw new ValidationError(`${field}.path`, `must be keys of letters, digits, _ and - separated by dots, at most ${MAX_PATH} characters`);
   }
-  return { type, path: keys, name: `${INDEX_PREFIX}${type}_${path}` };
+  return { type, path: keys, name: indexName(type, keys) };
 }
 
 /** The declaration an index name stands for, or undefined for another index. */

@@ -527,17 +527,19 @@ export class PostgresRepository implements MemoryRepository {
   }
 
   /**
-   * `CREATE INDEX CONCURRENTLY IF NOT EXISTS "memories_meta_number_p" ON aimemo.memories (namespace, (metadata -> 'p'))
-   * WHERE jsonb_typeof(metadata -> 'p') = 'number'` (strings: `((metadata ->> 'p') COLLATE "C")`): the very
-   * expressions where-sql.ts writes for a range on that path. CONCURRENTLY: reads and writes go on while it
-   * builds. An invalid index left by a failed build is dropped and built again.
+   * `CREATE INDEX CONCURRENTLY IF NOT EXISTS "memories_meta_number_p" ON aimemo.memories (namespace,
+   * (CASE WHEN jsonb_typeof(metadata -> 'p') = 'number' THEN (metadata -> 'p')::numeric END))` (strings: the
+   * text, `COLLATE "C"`): the very typed value where-sql.ts compares on that path. Not partial: PostgreSQL
+   * keeps statistics on the expression of an index only when it covers every row, and without them a
+   * range is estimated blind. CONCURRENTLY: reads and writes go on while it builds. An invalid index
+   * left by a failed build is dropped and built again. Then `ANALYZE`, for those statistics.
    */
   async createMetadataIndex(type: 'number' | 'string', path: string[], name: string): Promise<boolean> {
     const existing = (await this.metadataIndexes()).find((i) => i.name === name);
     if (existing?.valid) return false;
     if (existing) await this.ddl(`DROP INDEX CONCURRENTLY IF EXISTS "${AIMEMO_SCHEMA}"."${name}"`);
-    const { expression, predicate } = indexExpression(type, path);
-    await this.ddl(`CREATE INDEX CONCURRENTLY IF NOT EXISTS "${name}" ON "${AIMEMO_SCHEMA}"."memories" (namespace, ${expression}) WHERE ${predicate}`);
+    await this.ddl(`CREATE INDEX CONCURRENTLY IF NOT EXISTS "${name}" ON "${AIMEMO_SCHEMA}"."memories" (namespace, ${indexExpression(type, path)})`);
+    await this.ddl(`ANALYZE "${AIMEMO_SCHEMA}"."memories"`);
     this.#indexes.invalidate();
     return true;
   }
