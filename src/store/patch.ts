@@ -7,17 +7,8 @@ import { ValidationError } from '../errors';
 import type { Json, Memory, MemoryPatch } from '../types';
 import { describe, validateContent, validateExpiry, validateMetadata, validateTags, validateTimestamp } from '../validate';
 
-/** A checked {@link MemoryPatch}; `undefined` fields stay as they are. */
-export interface CheckedPatch {
-  content?: string;
-  tags?: string[];
-  metadata?: Record<string, Json>;
-  timestamp?: Date | 'now';
-  /** `null`: never expires. */
-  expiresAt?: Date | null;
-  /** Seconds from the update's time. */
-  ttl?: number;
-}
+/** A {@link MemoryPatch} after {@link validatePatch}: fields copied and checked; `undefined` fields stay as they are. */
+export type CheckedPatch = MemoryPatch;
 
 const FIELDS = ['content', 'tags', 'metadata', 'timestamp', 'expiresAt', 'ttl'];
 
