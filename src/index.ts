@@ -1,6 +1,7 @@
 /**
  * AIMemo: a memory layer for AI agents. See docs/contract.md for the contract.
  * @packageDocumentation
+ * @module aimemo
  */
 export { AIMemo, type AIMemoOptions, type AddOptions, type ContextOptions } from './aimemo';
 export {
@@ -10,15 +11,21 @@ export {
   MigrationError,
   OperationAbortedError,
   PoolTimeoutError,
+  ReadOnlyError,
   SchemaOutdatedError,
+  SchemaTooNewError,
   StoreClosedError,
   TransferVerificationError,
   ValidationError,
   type AIMemoErrorCode,
+  type IncompatibleMigration,
   type NamespaceMismatch,
+  type NewerMigration,
 } from './errors';
-export { PostgresStore, type PoolStatus, type PostgresStoreOptions } from './store/postgres/postgres-store';
+export type { SchemaNewerInfo } from './migrate/schema-version';
+export { PostgresStore, type PoolStatus, type PostgresSsl, type PostgresStoreOptions } from './store/postgres/postgres-store';
 export { SQLiteStore, type SQLiteStoreOptions } from './store/sqlite/sqlite-store';
+export type { SQLiteSource } from './store/sqlite/connect';
 export type { BackupOptions, BackupResult } from './store/sqlite/backup';
 export { SqlStore, type OptimizeResult, type OptimizeStep } from './store/sql-store';
 export type {
@@ -40,7 +47,7 @@ export type {
   WhereOperators,
   WhereScalar,
 } from './types';
-export { matchesWhere, validateWhere, type WhereNode } from './filter/where';
+export { matchesWhere, validateWhere, type RangeOp, type WhereNode } from './filter/where';
 export type { MetadataIndex, MetadataIndexInfo, MetadataIndexResult } from './store/metadata-index';
 export { LIMITS } from './validate';
 export { parseQuery, type QueryNode, type SearchMode } from './search/query';

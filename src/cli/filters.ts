@@ -3,42 +3,27 @@
  * `--until`), parsed and checked as the store checks them, so a bad value is
  * a usage error (exit code 2) that names the option.
  */
-import { InvalidArgumentError, type Command } from 'commander';
-import { ValidationError } from '../errors';
+import type { Command } from 'commander';
 import { validateInstant, type FilterOptions } from '../filter/options';
 import { validateWhere, type Where } from '../filter/where';
-import { jsonObject } from './options';
+import { checkedBy, jsonObject } from './options';
 
 /** A `where` filter as JSON, checked. */
 export function whereOption(value: string): Where {
   const where = jsonObject(value) as Where;
-  try {
-    validateWhere(where, '--where');
-  } catch (error) {
-    if (error instanceof ValidationError) throw new InvalidArgumentError(`${error.message}.`);
-    throw error;
-  }
-  return where;
+  return checkedBy(() => (validateWhere(where, '--where'), where))(value);
 }
 
 /** A point in time: ISO 8601 with a zone, or a date alone (midnight UTC). */
-export function instantOption(option: string) {
-  return (value: string): Date => {
-    try {
-      return validateInstant(value, option)!;
-    } catch (error) {
-      if (error instanceof ValidationError) throw new InvalidArgumentError(`${error.rule}.`);
-      throw error;
-    }
-  };
+export function instantOption(): (value: string) => Date {
+  return checkedBy((value, field) => validateInstant(value, field)!);
 }
-
 /** Adds `--where`, `--since` and `--until` to a command. */
 export function withFilterOptions(command: Command): Command {
   return command
     .option('-w, --where <json>', 'only memories whose metadata matches this filter, like \'{"source":"chat","priority":{"$gte":2}}\' (see docs/queries.md)', whereOption)
-    .option('--since <time>', 'only memories from this time on (ISO 8601, like 2026-01-31 or 2026-01-31T09:30:00Z)', instantOption('--since'))
-    .option('--until <time>', 'only memories before this time (exclusive)', instantOption('--until'));
+    .option('--since <time>', 'only memories from this time on (ISO 8601, like 2026-01-31 or 2026-01-31T09:30:00Z)', instantOption())
+    .option('--until <time>', 'only memories before this time (exclusive)', instantOption());
 }
 
 /** The filter options a command was given, for the store. */

@@ -1,8 +1,8 @@
-import type { Command } from 'commander';
-import { LIMITS } from '../validate';
-import { formatMemory, output } from './io';
+import { Option, type Command } from 'commander';
 import type { Where } from '../filter/where';
+import { LIMITS } from '../validate';
 import { filterOf, withFilterOptions } from './filters';
+import { formatMemory, output } from './io';
 import { withStore } from './open';
 import { nonNegativeInt, optionsOf, positiveInt, tagList } from './options';
 
@@ -15,7 +15,7 @@ export function register(program: Command): void {
       .option('-n, --namespace <namespace>', 'namespace', 'default')
       .option('-l, --limit <n>', 'most results', positiveInt(LIMITS.searchLimit), 5)
       .option('-t, --tags <tags>', 'only memories with all of these tags, comma-separated; repeatable', tagList)
-      .option('--mode <mode>', "'all': every word must match; 'any': rank by how many match", 'all')
+      .addOption(new Option('--mode <mode>', "'all': every word must match; 'any': rank by how many match").choices(['all', 'any']).default('all'))
       .option('--offset <n>', 'skip the best n results (the next page); offset + limit at most 10,000', nonNegativeInt),
   )
     .addHelpText(
@@ -27,6 +27,6 @@ export function register(program: Command): void {
       const hits = await withStore(opts, false, (store) =>
         store.search(query, { namespace: opts.namespace, limit: opts.limit, mode: opts.mode, ...(opts.offset ? { offset: opts.offset } : {}), ...filterOf(opts) }),
       );
-      output(opts, hits, () => (hits.length ? hits.map((h) => formatMemory(h)).join('\n') : 'no memories found'));
+      output(opts, hits, () => (hits.length ? hits.map((h) => formatMemory(h, false, hits[0].score)).join('\n') : 'no memories found'));
     });
 }

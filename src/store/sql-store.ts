@@ -5,8 +5,9 @@
  * errors into AIMemo errors. Dialects never validate, so both backends refuse
  * exactly the same input with exactly the same error.
  */
-import { StoreClosedError, ValidationError } from '../errors';
+import { ReadOnlyError, StoreClosedError, ValidationError, type SchemaTooNewError } from '../errors';
 import { validateFilter, type CheckedFilter } from '../filter/options';
+import { newerSchemaMessage, tooNewError, type SchemaNewerInfo, type SchemaStatus } from '../migrate/schema-version';
 import { parseQuery, type QueryNode } from '../search/query';
 import { anchors, pruneCommonWords, prunableWords, RANKING, rerank } from '../search/rerank';
 import type {
@@ -63,13 +64,23 @@ const DEFAULT_PAGE = 100;
 /** Turns a driver error into an AIMemo error, or returns it unchanged when unknown. */
 export type ErrorMapper = (error: unknown) => unknown;
 
+/** Options the shared template takes from either store. */
+export interface SqlStoreOptions {
+  /** See `SQLiteStoreOptions.onSchemaNewer`. */
+  onSchemaNewer?: (info: SchemaNewerInfo) => void;
+}
+
 export abstract class SqlStore implements MemoryStore {
   #ready: Promise<void> | undefined;
   #closed = false;
+  #reported = false;
+  /** Set when the database holds a newer migration marked incompatible with this version: writes get it. */
+  #tooNew: SchemaTooNewError | undefined;
 
   protected constructor(
     protected readonly repository: MemoryRepository,
     private readonly mapError: ErrorMapper,
+    private readonly storeOptions: SqlStoreOptions = {},
   ) {}
 
   /** Runs `fn` once the schema is ready, mapping driver errors. */
@@ -77,15 +88,40 @@ export abstract class SqlStore implements MemoryStore {
     if (this.#closed) throw new StoreClosedError(this.constructor.name);
     try {
       // A failed start (server down, say) is retried by the next call.
-      this.#ready ??= this.repository.init().catch((e) => {
-        this.#ready = undefined;
-        throw e;
-      });
+      this.#ready ??= this.repository.init().then(
+        (status) => this.schemaChecked(status ?? undefined),
+        (e) => {
+          this.#ready = undefined;
+          throw e;
+        },
+      );
       await this.#ready;
       return await fn();
     } catch (error) {
       throw this.mapError(error);
     }
+  }
+
+  /**
+   * Runs a write: refused with ReadOnlyError on a read-only store, and with
+   * SchemaTooNewError when a newer version of aimemo marked the schema
+   * incompatible with this one.
+   */
+  protected async write<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+    if (this.repository.readonly && !this.#closed) throw new ReadOnlyError(this.constructor.name, operation);
+    return this.run(() => {
+      if (this.#tooNew) throw this.#tooNew;
+      return fn();
+    });
+  }
+
+  /** Reports a newer schema once (the `onSchemaNewer` hook, or a process warning) and remembers whether writes must stop. */
+  private schemaChecked(status: SchemaStatus | undefined): void {
+    this.#tooNew = tooNewError(status);
+    if (!status || status.newer.length === 0 || this.#reported) return;
+    this.#reported = true;
+    if (this.storeOptions.onSchemaNewer) this.storeOptions.onSchemaNewer(status);
+    else process.emitWarning(`aimemo: ${newerSchemaMessage(status)}`, { type: 'AIMemoWarning', code: 'AIMEMO_SCHEMA_NEWER' });
   }
 
   /** Which SQL dialect the store speaks. */
@@ -103,7 +139,7 @@ export abstract class SqlStore implements MemoryStore {
 
   async save(memory: NewMemory): Promise<Memory> {
     const [row] = this.complete([validateNewMemory(memory)]);
-    await this.run(() => this.repository.upsertMany([row]));
+    await this.write('save', () => this.repository.upsertMany([row]));
     return row;
   }
 
@@ -111,7 +147,7 @@ export abstract class SqlStore implements MemoryStore {
     if (!Array.isArray(memories)) throw new ValidationError('memories', 'must be an array of memories');
     const rows = this.complete(memories.map((m, i) => validateNewMemory(m, `memories[${i}].`)));
     if (rows.length === 0) return [];
-    await this.run(() => this.repository.upsertMany(dedupe(rows)));
+    await this.write('saveMany', () => this.repository.upsertMany(dedupe(rows)));
     return rows;
   }
 
@@ -126,7 +162,7 @@ export abstract class SqlStore implements MemoryStore {
   async delete(id: string, namespace?: string): Promise<boolean> {
     const key = validateId(id);
     const ns = validateNamespace(namespace);
-    return this.run(() => this.repository.remove(ns, key, new Date()));
+    return this.write('delete', () => this.repository.remove(ns, key, new Date()));
   }
 
   /**
@@ -239,7 +275,7 @@ export abstract class SqlStore implements MemoryStore {
     const key = validateId(id);
     const checked = validatePatch(patch);
     const ns = validateNamespace(namespace);
-    return this.run(() => {
+    return this.write('update', () => {
       const now = new Date();
       return this.repository.update(ns, key, now, (current) => applyPatch(current, checked, now));
     });
@@ -264,8 +300,8 @@ export abstract class SqlStore implements MemoryStore {
     if (ids === undefined && !selects(filter)) {
       throw new ValidationError('options', 'must select memories: give ids, where, since, until or tags (to remove a whole namespace, use clear)');
     }
-    if (ids?.length === 0) return this.run(async () => 0);
-    return this.run(() => this.repository.deleteMany({ namespace, ...filter, ids, now: new Date() }));
+    if (ids?.length === 0) return this.write('deleteMany', async () => 0);
+    return this.write('deleteMany', () => this.repository.deleteMany({ namespace, ...filter, ids, now: new Date() }));
   }
 
   /**
@@ -275,13 +311,13 @@ export abstract class SqlStore implements MemoryStore {
    * to every read: purging frees their space and removes their text.
    */
   async purgeExpired(): Promise<number> {
-    return this.run(() => this.repository.purgeExpired(new Date(), PURGE_BATCH));
+    return this.write('purgeExpired', () => this.repository.purgeExpired(new Date(), PURGE_BATCH));
   }
 
   async clear(namespace: string): Promise<number> {
     if (namespace === undefined) throw new ValidationError('namespace', 'is required: clear removes one namespace at a time');
     const ns = validateNamespace(namespace);
-    return this.run(() => this.repository.clear(ns, new Date()));
+    return this.write('clear', () => this.repository.clear(ns, new Date()));
   }
 
   async getAllNamespaces(): Promise<string[]> {
@@ -362,7 +398,7 @@ export abstract class SqlStore implements MemoryStore {
   async optimize(options: { vacuum?: boolean } = {}): Promise<OptimizeResult> {
     const vacuum = options?.vacuum ?? false;
     if (typeof vacuum !== 'boolean') throw new ValidationError('options.vacuum', 'must be a boolean', describe(vacuum));
-    const steps = await this.run(() => this.repository.optimize({ vacuum, now: new Date(), purgeBatch: PURGE_BATCH }));
+    const steps = await this.write('optimize', () => this.repository.optimize({ vacuum, now: new Date(), purgeBatch: PURGE_BATCH }));
     return { dialect: this.repository.dialect, steps };
   }
 
@@ -386,14 +422,14 @@ export abstract class SqlStore implements MemoryStore {
   async createMetadataIndex(index: MetadataIndex): Promise<MetadataIndexResult> {
     const { type, path, name } = validateMetadataIndex(index);
     const started = performance.now();
-    const created = await this.run(() => this.repository.createMetadataIndex(type, path, name));
+    const created = await this.write('createMetadataIndex', () => this.repository.createMetadataIndex(type, path, name));
     return { name, type, path: path.join('.'), created, ms: Math.round(performance.now() - started) };
   }
 
   /** Drops an index `createMetadataIndex` made; false when there was none. */
   async dropMetadataIndex(index: MetadataIndex): Promise<boolean> {
     const { name } = validateMetadataIndex(index);
-    return this.run(() => this.repository.dropMetadataIndex(name));
+    return this.write('dropMetadataIndex', () => this.repository.dropMetadataIndex(name));
   }
 
   /** The metadata indexes the database holds (made by `createMetadataIndex`, by this process or another). */

@@ -25,6 +25,13 @@ export interface PostgresConnection {
    * prepared statements; undefined for the app's own connection.
    */
   use<T>(fn: (db: AnyPgDatabase, client?: postgresType.Sql) => Promise<T>): Promise<T>;
+  /**
+   * Every statement inside one `use` runs on the same server session (a slot
+   * of the store's pool, PGlite): migrations may then build indexes
+   * CONCURRENTLY, outside a transaction (src/migrate/online.ts). False for an
+   * app's pool, whose statements may go to any connection.
+   */
+  pinned?: boolean;
   /** Counted pool status, or null when the connection is the app's. */
   status(): PoolStatus | null;
   close(): Promise<void>;
@@ -124,7 +131,7 @@ export function ownedPool(url: string, options: PoolOptions): PostgresConnection
     }
     return { client, db: drizzle({ client }) as unknown as AnyPgDatabase };
   });
-  return { use: (fn) => pool.use(fn), status: () => pool.status(), close: () => pool.close() };
+  return { use: (fn) => pool.use(fn), pinned: true, status: () => pool.status(), close: () => pool.close() };
 }
 
 /** The app's own connection: used as it is, never counted, never closed. */
@@ -138,7 +145,7 @@ export function sharedConnection(source: unknown, kind: 'sql' | 'drizzle' | 'pgl
     const { drizzle } = load<typeof import('drizzle-orm/postgres-js')>('drizzle-orm/postgres-js', 'PostgresStore with a postgres.js client');
     db = withoutSideEffects(source as postgresType.Sql, (sql) => drizzle({ client: sql }) as unknown as AnyPgDatabase);
   }
-  return { use: (fn) => fn(db), status: () => null, close: async () => undefined };
+  return { use: (fn) => fn(db), pinned: kind === 'pglite', status: () => null, close: async () => undefined };
 }
 
 /**

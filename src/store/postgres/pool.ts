@@ -58,6 +58,7 @@ interface Waiter {
   timer: NodeJS.Timeout;
 }
 
+/** @internal */
 export class PostgresPool {
   #idle: Slot[] = [];
   #busy = 0;

@@ -2,8 +2,9 @@
  * The production store: PostgreSQL through postgres.js (or the app's own
  * Drizzle database, or PGlite), with a counted connection pool.
  */
-import type postgresType from 'postgres';
+import type { ConnectionOptions } from 'node:tls';
 import { AIMemoError, ValidationError } from '../../errors';
+import type { SchemaNewerInfo } from '../../migrate/schema-version';
 import { describe } from '../../validate';
 import { SqlStore } from '../sql-store';
 import { classifyPostgresSource, describeUrl, ownedPool, sharedConnection, type PostgresConnection } from './connect';
@@ -12,6 +13,14 @@ import type { PoolStatus } from './pool';
 import { PostgresRepository } from './postgres-repository';
 
 export type { PoolStatus } from './pool';
+
+/**
+ * TLS settings, as postgres.js takes them: `true`, a mode (`'require'`,
+ * `'allow'`, `'prefer'`, `'verify-full'`) or Node's `tls.connect` options.
+ * Declared here rather than imported from postgres.js, so that an app on
+ * SQLite alone type-checks without the optional `postgres` package.
+ */
+export type PostgresSsl = boolean | 'require' | 'allow' | 'prefer' | 'verify-full' | ConnectionOptions;
 
 /** Options of {@link PostgresStore}. Times are in seconds. Pool options apply only when the store connects by URL. */
 export interface PostgresStoreOptions {
@@ -29,7 +38,7 @@ export interface PostgresStoreOptions {
    * TLS settings passed to postgres.js. URLs may say `?sslmode=require` instead,
    * as Neon, Supabase and RDS give them.
    */
-  ssl?: postgresType.Options<Record<string, postgresType.PostgresType>>['ssl'];
+  ssl?: PostgresSsl;
   /**
    * Create or upgrade the schema on first use with the migrations shipped in
    * the package. With `false`, the store refuses an older schema with a
@@ -37,6 +46,12 @@ export interface PostgresStoreOptions {
    * @defaultValue true
    */
   autoMigrate?: boolean;
+  /**
+   * Called once, when the store first finds that the database holds
+   * migrations this version does not know (a newer version of aimemo migrated
+   * it). Without it the store emits a process warning (`AIMEMO_SCHEMA_NEWER`).
+   */
+  onSchemaNewer?: (info: SchemaNewerInfo) => void;
 }
 
 function seconds(options: PostgresStoreOptions, key: keyof PostgresStoreOptions, fallback: number, min: number): number {
@@ -64,10 +79,16 @@ function whole(options: PostgresStoreOptions, key: 'poolSize' | 'maxOverflow', f
  * @throws ValidationError when `source` or an option is not of an accepted kind.
  */
 export class PostgresStore extends SqlStore {
+  /** @internal */
   declare protected readonly repository: PostgresRepository;
   readonly #ownsPool: boolean;
 
-  constructor(source: string | postgresType.Sql | object, options: PostgresStoreOptions = {}) {
+  /**
+   * @param source - a `postgres://` URL (the store opens and counts its own pool), or the app's own connection:
+   * a postgres.js `Sql`, a Drizzle postgres-js or PGlite database, or a PGlite instance (typed as `object` so that
+   * neither optional driver is needed to type-check an app that does not use it).
+   */
+  constructor(source: string | object, options: PostgresStoreOptions = {}) {
     const kind = classifyPostgresSource(source);
     const poolSettings = {
       poolSize: whole(options, 'poolSize', 10, 1),
@@ -80,7 +101,9 @@ export class PostgresStore extends SqlStore {
     const connect = (): PostgresConnection =>
       kind === 'url' ? ownedPool(source as string, poolSettings) : sharedConnection(source, kind);
     const where = kind === 'url' ? describeUrl(source as string) : `the ${kind === 'pglite' ? 'PGlite database' : 'connection'} passed in by the application`;
-    super(new PostgresRepository(connect, { autoMigrate: options.autoMigrate ?? true }), (e) => mapPostgresError(e, where));
+    super(new PostgresRepository(connect, { autoMigrate: options.autoMigrate ?? true }), (e) => mapPostgresError(e, where), {
+      onSchemaNewer: options.onSchemaNewer,
+    });
     this.#ownsPool = kind === 'url';
   }
 

@@ -58,8 +58,11 @@ export function sqliteFile(source: SQLiteSource): string | null {
   return file === ':memory:' ? null : file;
 }
 
-/** Opens (or adopts) the connection. Pragmas are only set on connections the store opened. */
-export function openSQLite(source: SQLiteSource, busyTimeoutMs: number): SQLiteConnection {
+/**
+ * Opens (or adopts) the connection. Pragmas are only set on connections the
+ * store opened, and never on a read-only one (it may not change the file).
+ */
+export function openSQLite(source: SQLiteSource, busyTimeoutMs: number, readonly = false): SQLiteConnection {
   if (typeof source !== 'string') {
     const client = isBetterSqlite3(source) ? source : (source as unknown as { $client: BetterSqlite3.Database }).$client;
     return { client, owned: false, where: client.name };
@@ -69,7 +72,9 @@ export function openSQLite(source: SQLiteSource, busyTimeoutMs: number): SQLiteC
     // better-sqlite3 throws a bare TypeError here, with no code to map.
     throw new DatabaseUnavailableError(`cannot open the SQLite database ${file}: the directory ${path.dirname(path.resolve(file))} does not exist`);
   }
-  const client = new Database(file, { timeout: busyTimeoutMs });
+  if (readonly && file === ':memory:') throw new ValidationError('options.readonly', 'needs a database file; an in-memory database opened read-only would be empty');
+  const client = new Database(file, { timeout: busyTimeoutMs, readonly, fileMustExist: readonly });
+  if (readonly) return { client, owned: true, where: file };
   try {
     if (!client.memory) setWal(client, busyTimeoutMs);
     client.pragma('synchronous = NORMAL'); // durable with WAL, without an fsync per commit

@@ -3,6 +3,7 @@
  */
 import type BetterSqlite3 from 'better-sqlite3';
 import { ValidationError } from '../../errors';
+import type { SchemaNewerInfo } from '../../migrate/schema-version';
 import { describe } from '../../validate';
 import { SqlStore } from '../sql-store';
 import { backupSQLite, type BackupOptions, type BackupResult } from './backup';
@@ -26,6 +27,21 @@ export interface SQLiteStoreOptions {
    * @defaultValue 5000
    */
   busyTimeout?: number;
+  /**
+   * Open the file read-only: no migration (an older schema is refused with
+   * `SchemaOutdatedError`), no WAL switch, and every write refused with
+   * `ReadOnlyError` before it reaches SQLite. For files on read-only media or
+   * in a directory the process may not write (SQLite then cannot create the
+   * `-wal`/`-shm` files a read-write connection needs). The file must exist.
+   * @defaultValue false
+   */
+  readonly?: boolean;
+  /**
+   * Called once, when the store first finds that the database holds
+   * migrations this version does not know (a newer version of aimemo migrated
+   * it). Without it the store emits a process warning (`AIMEMO_SCHEMA_NEWER`).
+   */
+  onSchemaNewer?: (info: SchemaNewerInfo) => void;
 }
 
 /**
@@ -42,6 +58,7 @@ export interface SQLiteStoreOptions {
  * @throws ValidationError when `source` or an option is not of an accepted kind.
  */
 export class SQLiteStore extends SqlStore {
+  /** @internal */
   declare protected readonly repository: SQLiteRepository;
 
   constructor(source: string | BetterSqlite3.Database | SQLiteSource = './aimemo.db', options: SQLiteStoreOptions = {}) {
@@ -50,9 +67,12 @@ export class SQLiteStore extends SqlStore {
     if (!Number.isSafeInteger(busyTimeout) || busyTimeout < 0) {
       throw new ValidationError('options.busyTimeout', 'must be a non-negative integer of milliseconds', describe(busyTimeout));
     }
+    const readonly = options.readonly ?? false;
+    if (typeof readonly !== 'boolean') throw new ValidationError('options.readonly', 'must be a boolean', describe(readonly));
+    if (readonly && typeof checked !== 'string') throw new ValidationError('options.readonly', 'applies to a file the store opens; open your own connection read-only instead');
     const where = typeof checked === 'string' ? checked : 'passed in by the application';
-    const repository = new SQLiteRepository(checked, { autoMigrate: options.autoMigrate ?? true, busyTimeoutMs: busyTimeout });
-    super(repository, (e) => mapSQLiteError(e, where));
+    const repository = new SQLiteRepository(checked, { autoMigrate: options.autoMigrate ?? true, busyTimeoutMs: busyTimeout, readonly });
+    super(repository, (e) => mapSQLiteError(e, where), { onSchemaNewer: options.onSchemaNewer });
   }
 
   /**
