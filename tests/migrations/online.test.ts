@@ -36,6 +36,8 @@ describe('online migration plans', () => {
       ['0000_init', false],
       ['0001_ns-ts-id-index', true],
       ['0002_ns-gin-indexes', true],
+      ['0003_expiry', false],
+      ['0004_expiry-index', true],
     ]);
     const plan = onlinePlan(byTag('0002_ns-gin-indexes'));
     expect(plan.map((s) => s.kind)).toEqual(['plain', 'create-index', 'create-index', 'drop-index', 'drop-index']);
@@ -110,6 +112,7 @@ const LATEST_INDEXES = {
   memories_ns_search_idx: { valid: true, def: 'USING gin (namespace, search_vector)' },
   memories_ns_tags_idx: { valid: true, def: 'USING gin (namespace, tags)' },
   memories_metadata_idx: { valid: true, def: 'USING gin (metadata jsonb_path_ops)' },
+  memories_expires_idx: { valid: true, def: 'USING btree (expires_at) WHERE (expires_at IS NOT NULL)' },
 };
 
 function describeOnline(name: string, open: (label: string) => Promise<Db>): void {
@@ -125,6 +128,10 @@ function describeOnline(name: string, open: (label: string) => Promise<Db>): voi
         expect(events.map((e) => [e.tag, e.phase, e.online])).toEqual([
           ['0002_ns-gin-indexes', 'start', true],
           ['0002_ns-gin-indexes', 'end', true],
+          ['0003_expiry', 'start', false],
+          ['0003_expiry', 'end', false],
+          ['0004_expiry-index', 'start', true],
+          ['0004_expiry-index', 'end', true],
         ]);
         expect(await indexes(d)).toEqual(LATEST_INDEXES);
         expect(normaliseRows(await d.query(`SELECT hash, created_at FROM aimemo."${MIGRATIONS_TABLE}" ORDER BY id`))).toEqual(expectedMigrationRows('postgres'));
