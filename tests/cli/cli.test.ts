@@ -128,8 +128,8 @@ describe('aimemo CLI', () => {
       expect({ bad, code: r.code }).toEqual({ bad, code: 2 });
     }
     const badCursor = await aimemo(['list', '-n', 'f', '--cursor', 'nonsense', '--json', '--db', f]);
-    expect(badCursor.code).toBe(1);
-    expect(errorOf(badCursor)).toMatchObject({ name: 'ValidationError', message: expect.stringMatching(/^options\.cursor must be a cursor/) });
+    expect(badCursor.code).toBe(2);
+    expect(errorOf(badCursor)).toMatchObject({ name: 'ValidationError', message: expect.stringMatching(/^--cursor must be a cursor/) });
   });
 
   it('uses AIMEMO_DB when --db is not given', async () => {

@@ -76,7 +76,8 @@ export function updateSuite(h: StoreHarness): void {
     it.each<[string, unknown, RegExp]>([
       ['an empty patch', {}, /^patch must change something/],
       ['an unknown field', { tag: ['x'] }, /^patch\.tag is not a field update changes/],
-      ['empty content', { content: ' ' }, /^patch\.content must be a non-empty string/],
+      ['empty content', { content: '' }, /^patch\.content must be a non-empty string/],
+      ['blank content', { content: ' ' }, /^patch\.content must not be blank/],
       ['bad tags', { tags: [''] }, /^patch\.tags\[0\] must be a non-empty string/],
       ['bad metadata', { metadata: [1] }, /^patch\.metadata must be a plain JSON object/],
       ['a bad timestamp', { timestamp: 'yesterday' }, /^patch\.timestamp must be a Date or 'now'/],
