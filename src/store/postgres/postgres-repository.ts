@@ -469,10 +469,11 @@ export class PostgresRepository implements MemoryRepository {
     return Number(rows[0].n);
   }
 
-  /** Namespaces in byte order (`COLLATE "C"`), as SQLite orders them. */
+  /** Namespaces in byte order (`COLLATE "C"`), as SQLite orders them; each kept when a live memory holds it (a probe that stops at the first). */
   async namespaces(now: Date): Promise<string[]> {
     const rows = rowsOf<{ namespace: string }>(
-      await this.execute(sql`SELECT m.namespace FROM ${memories} m WHERE ${liveSql(now)} GROUP BY m.namespace ORDER BY m.namespace COLLATE "C"`),
+      await this.execute(sql`SELECT n.namespace FROM (SELECT DISTINCT namespace FROM ${memories}) n
+        WHERE EXISTS (SELECT 1 FROM ${memories} m WHERE m.namespace = n.namespace AND ${liveSql(now)}) ORDER BY n.namespace COLLATE "C"`),
     );
     return rows.map((r) => r.namespace);
   }

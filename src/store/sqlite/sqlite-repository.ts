@@ -427,8 +427,17 @@ export class SQLiteRepository implements MemoryRepository {
       .immediate();
   }
 
+  /**
+   * The namespaces from the key index (`memories_ns_id_uq` covers them), each
+   * kept when one of its memories is live: a probe that stops at the first,
+   * instead of reading every row for `expires_at`.
+   */
   async namespaces(now: Date): Promise<string[]> {
-    const rows = this.all<{ namespace: string }>(`SELECT DISTINCT m.namespace FROM memories m WHERE ${LIVE} ORDER BY m.namespace`, [now.getTime()]);
+    const rows = this.all<{ namespace: string }>(
+      `SELECT n.namespace FROM (SELECT DISTINCT namespace FROM memories) n
+        WHERE EXISTS (SELECT 1 FROM memories m WHERE m.namespace = n.namespace AND ${LIVE}) ORDER BY n.namespace`,
+      [now.getTime()],
+    );
     return rows.map((r) => r.namespace);
   }
 
