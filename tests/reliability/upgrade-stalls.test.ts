@@ -74,20 +74,27 @@ describe('reader and writer stalls during upgrades: PostgreSQL server', () => {
     return;
   }
   const { releases } = earlierReleases('postgres', tmp.file('pg-releases'));
-  it.each(releases.map((r) => [r.name, r] as [string, Release]))(`from %s, ${ROWS} rows: neither the reader nor the writer waits for a lock`, async (name, release) => {
+  it.each(releases.map((r) => [r.name, r] as [string, Release]))(`from %s, ${ROWS} rows: no lock wait during an online migration, none over a second during another`, async (name, release) => {
     const db = await createTestDatabase('stalls');
     try {
       const r = await measurePostgres(db.url, release, ROWS);
       log(r);
       for (const m of r.migrations) {
-        expect({ tag: m.tag, online: m.online, reader: m.reader.lockWaits, writer: m.writer.lockWaits, errors: m.reader.errors + m.writer.errors }).toEqual({
+        const online = ONLINE.has(m.tag); // index migrations (and the released 0001, 0002); tables and columns in a transaction
+        // A transactional migration that adds a column takes ACCESS EXCLUSIVE for an instant (lock_timeout 2 s bounds the
+        // wait): the probes may be seen waiting that instant, never for a second.
+        expect({ tag: m.tag, online: m.online, reader: online ? m.reader.lockWaits : 0, writer: online ? m.writer.lockWaits : 0, errors: m.reader.errors + m.writer.errors }).toEqual({
           tag: m.tag,
-          online: ONLINE.has(m.tag), // index migrations (and the released 0001, 0002); tables and columns in a transaction
+          online,
           reader: 0,
           writer: 0,
           errors: 0,
         });
-        expect({ tag: m.tag, readerStalledASecond: m.reader.maxMs >= 1000 }).toEqual({ tag: m.tag, readerStalledASecond: false });
+        expect({ tag: m.tag, readerStalledASecond: m.reader.maxMs >= 1000, writerStalledASecond: m.writer.maxMs >= 1000 }).toEqual({
+          tag: m.tag,
+          readerStalledASecond: false,
+          writerStalledASecond: false,
+        });
       }
     } finally {
       await db.drop();
