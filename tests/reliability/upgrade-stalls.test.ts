@@ -94,13 +94,17 @@ describe('reader and writer stalls during upgrades: PostgreSQL server', () => {
     try {
       const r = await measurePostgres(db.url, release, ROWS);
       log(r);
-      for (const m of r.migrations) {
+      r.migrations.forEach((m, i) => {
         const locks = LOCKS[m.tag];
+        // A wait sampled right after a migration that locks (0003, 0007: ALTER TABLE) may be counted in the next one:
+        // the sampler runs every 10 ms, a migration that adds a column takes about 5. One such sample is tolerated.
+        const after = i > 0 ? LOCKS[r.migrations[i - 1].tag] : undefined;
+        const tolerated = (waits: number, may: boolean | undefined, prev: boolean | undefined) => (may || (prev && waits <= 1) ? waits : 0);
         expect({ tag: m.tag, online: m.online, reader: m.reader.lockWaits, writer: m.writer.lockWaits, errors: m.reader.errors + m.writer.errors }).toEqual({
           tag: m.tag,
           online: m.tag !== '0000_init' && !locks,
-          reader: locks?.reader ? m.reader.lockWaits : 0,
-          writer: locks?.writer ? m.writer.lockWaits : 0,
+          reader: tolerated(m.reader.lockWaits, locks?.reader, after?.reader),
+          writer: tolerated(m.writer.lockWaits, locks?.writer, after?.writer),
           errors: 0,
         });
         // Writers may wait for a transaction that must lock them out (0005 queues every row: seconds at 1M).
@@ -109,7 +113,7 @@ describe('reader and writer stalls during upgrades: PostgreSQL server', () => {
           readerStalledASecond: false,
           writerStalledASecond: false,
         });
-      }
+      });
     } finally {
       await db.drop();
     }

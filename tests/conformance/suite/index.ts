@@ -8,6 +8,7 @@ import { listSuite } from './list';
 import { namespacesSuite } from './namespaces';
 import { pagesSuite } from './pages';
 import { paritySuite } from './parity';
+import { rankingSuite } from './ranking';
 import { saveSuite } from './save';
 import { searchSuite } from './search';
 import { timeSuite } from './time';
@@ -21,6 +22,7 @@ export function describeMemoryStore(harness: StoreHarness): void {
   saveSuite(harness);
   searchSuite(harness);
   paritySuite(harness);
+  rankingSuite(harness);
   listSuite(harness);
   namespacesSuite(harness);
   errorsSuite(harness);
