@@ -115,3 +115,17 @@ export function scaledMemories(conv: Conversation, all: Conversation[], scale: n
   }
   return out;
 }
+
+/** Where the LoCoMo conversations are looked for, in order, when no path is given. */
+export const LOCOMO_DEFAULTS = [process.env.AIMEMO_LOCOMO, path.join(__dirname, '.data', 'locomo'), path.join(__dirname, '..', '..', 'shared', 'data', 'locomo')];
+
+export const locomoMissing = (looked: string[]) => `no LoCoMo data found (looked at ${looked.join(', ')}).
+LoCoMo is the public benchmark of the ACL 2024 paper "Evaluating Very Long-Term Conversational Memory of LLM Agents"
+(github.com/snap-research/locomo; no license file there: research data, cite the paper; it is not shipped with aimemo). Get it with:
+  git clone --depth 1 https://github.com/snap-research/locomo /tmp/locomo
+  mkdir -p bench/.data/locomo && unzip -j -q /tmp/locomo/data/locomo10.zip '*.json' -d bench/.data/locomo
+then run npm run bench:relevance again, or pass a folder or file: npm run bench:relevance -- <path>. See docs/search.md, "Relevance benchmark".`;
+
+/** Where to look: the path given, else the defaults. */
+export const locomoCandidates = (given: string | undefined): string[] => (given ? [given] : LOCOMO_DEFAULTS).filter((c): c is string => !!c).map((c) => path.resolve(c));
+

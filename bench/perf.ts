@@ -1,11 +1,15 @@
 /**
- * `npm run bench [-- --size 10k|100k|1m] [--backend sqlite|postgres|both] [--queries N] [--fresh]`
+ * `npm run bench [-- --size 10k|100k|1m] [--backend sqlite|postgres|both] [--queries N] [--fresh] [--real 10k|100k|none]`
  *
  * Latency of every operation through the library and as the same SQL on the
  * bare driver (see bench/perf/ops.ts), on a deterministic data set of 100
  * namespaces (bench/perf/generate.ts) loaded once through saveMany and kept in
  * bench/.data (SQLite) or the database aimemo_bench_perf_<size> on the server
  * at AIMEMO_BENCH_PG_URL (default postgres://root@127.0.0.1:5432/test).
+ *
+ * Then the real-text classes (bench/perf/real-text.ts): one namespace of
+ * LoCoMo turns (`--real`, default the size up to 100k), LoCoMo questions,
+ * mode 'any' and getContext, right after loading and after maintenance.
  *
  * Prints a markdown table per backend and the issue's targets (informational),
  * and writes every figure to bench/results/perf-<size>-<date>.json. Exits 1
@@ -20,6 +24,7 @@ import type { NewMemory, OptimizeResult } from '../src';
 import { BENCH_INDEX, GENERATOR_VERSION, INDEXED_CLASSES, generateQueries, namespaceName, namespaceSizes, newMemories, READ_CLASSES, sampleMemories, SIZES, type ReadClass, type ReadQuery, type SizeName } from './perf/generate';
 import { peakRssMiB, preparePostgres, prepareSqlite, probePostgres, type LoadInfo } from './perf/dataset';
 import { deleteWritten, measureRead, measureWrite, RawPostgres, RawSqlite, type Backend, type OperationResult } from './perf/ops';
+import { measureRealText, realTextSource } from './perf/real-text';
 import { markdownTable, micros, ms, ratio, summarize, thousands, type Summary } from './perf/stats';
 
 const DEFAULT_PG_URL = 'postgres://root@127.0.0.1:5432/test';
@@ -33,15 +38,17 @@ interface Args {
   backends: ('sqlite' | 'postgres')[];
   queries: number;
   fresh: boolean;
+  /** Memories of the real-text namespace; 0: none. */
+  real: number;
 }
 
 function usage(message: string): never {
-  console.error(`${message}\nusage: npm run bench -- [--size 10k|100k|1m] [--backend sqlite|postgres|both] [--queries N] [--fresh]`);
+  console.error(`${message}\nusage: npm run bench -- [--size 10k|100k|1m] [--backend sqlite|postgres|both] [--queries N] [--fresh] [--real 10k|100k|none]`);
   process.exit(2);
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { size: '10k', backends: ['sqlite', 'postgres'], queries: 200, fresh: false };
+  const args: Args = { size: '10k', backends: ['sqlite', 'postgres'], queries: 200, fresh: false, real: -1 };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].split('=', 2);
     const value = () => inline ?? argv[++i] ?? usage(`${flag} needs a value`);
@@ -58,8 +65,14 @@ function parseArgs(argv: string[]): Args {
       args.queries = Number(value());
       if (!Number.isSafeInteger(args.queries) || args.queries < 1) usage('--queries must be a positive integer');
     } else if (flag === '--fresh') args.fresh = true;
-    else usage(`unknown argument ${argv[i]}`);
+    else if (flag === '--real') {
+      const real = value().toLowerCase();
+      if (real === 'none') args.real = 0;
+      else if (real === '10k' || real === '100k') args.real = SIZES[real];
+      else usage(`--real takes 10k, 100k or none; got ${real}`);
+    } else usage(`unknown argument ${argv[i]}`);
   }
+  if (args.real < 0) args.real = Math.min(SIZES[args.size], SIZES['100k']);
   return args;
 }
 
@@ -107,6 +120,8 @@ interface BackendReport {
   indexBuilds: { name: string; created: boolean; ms: number }[];
   seconds: number;
   operations: OperationReport[];
+  /** The real-text namespace's load, or why it was skipped. */
+  real?: { load: { rows: number; seconds: number; rate: number; peakRssMiB: number } } | { skipped: string };
 }
 
 function report(r: OperationResult): OperationReport {
@@ -156,6 +171,7 @@ async function runBackend(
     log(`${label}: ${r.name.padEnd(12)} lib p50 ${ms(o.library.p50).padStart(6)} ms, raw p50 ${ms(o.raw.p50).padStart(6)} ms (${((performance.now() - t) / 1000).toFixed(1)} s)`);
   };
   let written = 0;
+  let real: BackendReport['real'];
   const indexBuilds: { name: string; created: boolean; ms: number }[] = [];
   await prepared.store.dropMetadataIndex(BENCH_INDEX); // a run killed while measuring with it leaves it behind
   try {
@@ -183,6 +199,18 @@ async function runBackend(
     written = await deleteWritten(backend);
     await raw.close();
     await prepared.store.close();
+  }
+  if (args.real > 0) {
+    const source = realTextSource();
+    if ('missing' in source) {
+      log(`${label}: real text skipped: ${source.missing}`);
+      real = { skipped: source.missing.split('\n')[0] };
+    } else {
+      const t = performance.now();
+      const run = await measureRealText(name, server, args.real, label, args.queries, WARMUP, source.conversations, log);
+      for (const r of run.results) done(r, t);
+      real = { load: run.load };
+    }
   }
   return {
     name,
@@ -245,7 +273,10 @@ function targets(b: BackendReport): Target[] {
     if (o.name === 'list tags') add(o.name, 'p95 ms', o.library.p95, 25);
     // issue 13: the filtered reads, with the index for ranges (the unindexed range is reported, not targeted)
     if (['where eq', 'where range (index)', 'since window', 'listPage deep'].includes(o.name)) add(o.name, 'p95 ms', o.library.p95, 25);
-    if (o.name === 'mode any' || o.name === 'getContext') add(o.name, 'p50 ms', o.library.p50, 5);
+    if (o.name === 'mode any' || o.name === 'getContext' || o.name.startsWith('real ')) {
+      add(o.name, 'p50 ms', o.library.p50, 5);
+      add(o.name, 'p95 ms', o.library.p95, 25);
+    }
     if (o.name === 'save') add(o.name, 'p50 ms', o.library.p50, b.name === 'sqlite' ? 0.1 : 0.5);
     if (o.name === 'saveMany') add(o.name, 'memories/s', o.memoriesPerSecond!.library, b.name === 'sqlite' ? 40_000 : 30_000, true);
     add(o.name, 'p50 lib/raw', o.ratio, 1.15);
@@ -256,7 +287,7 @@ function targets(b: BackendReport): Target[] {
 function formatTarget(t: Target): string {
   const value = t.check === 'memories/s' ? thousands(t.value) : t.check === 'p50 lib/raw' ? t.value.toFixed(3) : ms(t.value);
   const limit = t.check === 'memories/s' ? `≥ ${thousands(t.limit)}` : `≤ ${t.limit}`;
-  return `${t.ok ? 'ok  ' : 'MISS'}  ${t.backend.padEnd(10)} ${t.operation.padEnd(12)} ${t.check.padEnd(11)} ${value.padStart(8)}  (${limit})`;
+  return `${t.ok ? 'ok  ' : 'MISS'}  ${t.backend.padEnd(10)} ${t.operation.padEnd(30)} ${t.check.padEnd(11)} ${value.padStart(8)}  (${limit})`;
 }
 
 const stamp = (d: Date): string =>
@@ -318,6 +349,8 @@ async function main(): Promise<number> {
   for (const b of backends) {
     const loaded = `${b.reused ? 'reused, loaded earlier' : 'loaded now'}: ${thousands(b.load.rate)} memories/s in saveMany (${b.load.seconds} s wall, peak RSS ${b.load.peakRssMiB} MiB)`;
     out.push(`- ${b.label} (${b.location}): ${loaded}; optimize: ${b.optimize.map((s) => `${s.step} ${s.ms} ms`).join(', ')}`);
+    if (b.real && 'load' in b.real) out.push(`- ${b.label} real text: ${thousands(b.real.load.rows)} LoCoMo turns in one namespace, loaded fresh at ${thousands(b.real.load.rate)} memories/s (peak RSS ${b.real.load.peakRssMiB} MiB)`);
+    if (b.real && 'skipped' in b.real) out.push(`- ${b.label} real text: SKIPPED (${b.real.skipped})`);
     for (const i of b.indexBuilds) out.push(`- ${b.label}: metadata index ${i.name} for 'where range (index)' built in ${i.ms} ms (dropped after)`);
   }
   for (const s of skipped) out.push(`- ${s.backend}: SKIPPED (${s.reason})`);

@@ -24,7 +24,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PostgresStore, SQLiteStore, type MemoryStore, type NewMemory } from '../src';
 import { parseQuery, positiveWords } from '../src/search/query';
-import { loadConversations, scaledMemories, type Conversation } from './locomo';
+import { loadConversations, locomoCandidates, locomoMissing, scaledMemories, type Conversation } from './locomo';
 import { BENCH_PG_URL, withScratchDatabase } from './scratch-database';
 
 const CATEGORY = { 1: 'multi-hop', 2: 'temporal', 3: 'open-domain', 4: 'single-hop' } as Record<number, string>;
@@ -168,19 +168,6 @@ async function backends(data: Corpus): Promise<Run[]> {
   }
   return runs;
 }
-
-/** Where the LoCoMo conversations are looked for, in order, when no path is given. */
-const LOCOMO_DEFAULTS = [process.env.AIMEMO_LOCOMO, path.join(__dirname, '.data', 'locomo'), path.join(__dirname, '..', '..', 'shared', 'data', 'locomo')];
-
-const locomoMissing = (looked: string[]) => `no LoCoMo data found (looked at ${looked.join(', ')}).
-LoCoMo is the public benchmark of the ACL 2024 paper "Evaluating Very Long-Term Conversational Memory of LLM Agents"
-(github.com/snap-research/locomo; no license file there: research data, cite the paper; it is not shipped with aimemo). Get it with:
-  git clone --depth 1 https://github.com/snap-research/locomo /tmp/locomo
-  mkdir -p bench/.data/locomo && unzip -j -q /tmp/locomo/data/locomo10.zip '*.json' -d bench/.data/locomo
-then run npm run bench:relevance again, or pass a folder or file: npm run bench:relevance -- <path>. See docs/search.md, "Relevance benchmark".`;
-
-/** Where to look: the path given, else the defaults. */
-const locomoCandidates = (given: string | undefined): string[] => (given ? [given] : LOCOMO_DEFAULTS).filter((c): c is string => !!c).map((c) => path.resolve(c));
 
 function parseArgs(argv: string[]): { target: string | undefined; scales: number[] | undefined } {
   let target: string | undefined;

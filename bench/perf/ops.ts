@@ -89,9 +89,49 @@ export class RawSqlite implements RawDriver {
     return 0;
   }
 
+  /**
+   * A write replays in one transaction, its rids translated: the library's
+   * search index statements (src/store/sqlite/search-index.ts) name the rids
+   * its inserts got, and the replay's inserts get others. The k-th rid the
+   * library's first "rid IN (json)" lists (its queue, in rid order) is the
+   * k-th rid the replay's inserts got; later parameters equal to a library
+   * rid (plain, or inside a JSON array) are swapped.
+   */
   replay(statements: Traced[], transaction: boolean): number[] {
     if (!transaction) return statements.map((s) => this.#one(s));
-    return this.#db.transaction(() => statements.map((s) => this.#one(s))).immediate();
+    return this.#db
+      .transaction(() => {
+        const rids = new Map<number, number>();
+        const inserted: number[] = [];
+        const swap = (p: unknown): unknown => {
+          if (typeof p === 'number') return rids.get(p) ?? p;
+          if (typeof p === 'string' && p.startsWith('[') && rids.size) {
+            try {
+              const list = JSON.parse(p) as unknown[];
+              if (list.every((x) => typeof x === 'number')) return JSON.stringify((list as number[]).map((x) => rids.get(x) ?? x));
+            } catch {
+              return p;
+            }
+          }
+          return p;
+        };
+        return statements.map((s) => {
+          if (rids.size === 0 && inserted.length && /\brid IN \(SELECT value FROM json_each\(\?\)\)/.test(s.sql)) {
+            // The queue lists old rids of replaced rows first (smaller), then the new ones: the last ones are the inserts'.
+            const listed = JSON.parse(s.params[s.params.length - 1] as string) as number[];
+            listed.slice(-inserted.length).forEach((r, i) => rids.set(r, inserted[i]));
+          }
+          const statement = { sql: s.sql, params: s.params.map(swap) };
+          if (/^INSERT INTO memories \(/.test(s.sql)) {
+            let prepared = this.#prepared.get(s.sql);
+            if (!prepared) this.#prepared.set(s.sql, (prepared = this.#db.prepare(s.sql)));
+            inserted.push(Number(prepared.run(...statement.params).lastInsertRowid));
+            return 0;
+          }
+          return this.#one(statement);
+        });
+      })
+      .immediate();
   }
 
   async remove(namespace: string, ids: string[]): Promise<void> {

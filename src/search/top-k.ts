@@ -11,14 +11,16 @@
  *
  * That is Fagin's threshold algorithm (Fagin, Lotem & Naor 2001; MaxScore and
  * WAND, Turtle & Flood 1995 and Broder et al. 2003, prune with the same kind
- * of per-word bound): read every word's lists to a depth, score every memory
- * met exactly (its tf for every scored word and its length, read from the
- * index), keep those that match the query and pass the call's filters, and
- * stop once the k-th best score is at least the most any unread memory could
- * score (the sum of the words' bounds). Otherwise read four times deeper.
- * Nothing that could enter the top-k is ever skipped: the result is the same
- * as scoring every match, which tests/search/reference.test.ts checks against
- * brute force.
+ * of per-word bound): read every word's postings in weight order to a depth
+ * (the first `depth` of each of its tf lists, of which the `depth` heaviest
+ * are kept), score every memory kept exactly (its tf for every scored word
+ * and its length, read from the index), keep those that match the query and
+ * pass the call's filters, and stop once the k-th best score is at least the
+ * most any other memory could score (the sum of the words' bounds: the edge
+ * of each list read, the heaviest posting dropped). Otherwise read twice as
+ * deep. Nothing that could enter the top-k is ever skipped: the result is
+ * the same as scoring every match, which tests/search/exact-ranking.test.ts
+ * checks against brute force.
  *
  * Shortcuts that keep it exact: a word every match must hold (AND, a phrase)
  * and that few memories hold is read whole, and its memories are the only
@@ -57,7 +59,11 @@ export interface IndexLookup {
   terms: IndexTerm[][];
 }
 
-/** Read the first `depth` postings of every tf list of `term` (`Infinity`: all of them). */
+/**
+ * Read `term`'s postings in impact order to `depth`: the first `depth` of
+ * each of its tf lists, of which the `depth` weighing most (for `avgdl`) are
+ * kept (`Infinity`: all of them).
+ */
 export interface StreamRequest {
   term: string;
   depth: number;
@@ -90,6 +96,8 @@ export interface IndexedDoc<K extends DocKey> {
 
 export interface RoundRequest<K extends DocKey> {
   streams: StreamRequest[];
+  /** The namespace's average length, to order each term's postings by weight across its tf lists. */
+  avgdl: number;
   /** The terms every new memory reports its tf of, in this order. */
   terms: string[];
   /** Memories already reported: leave them out. */
@@ -101,7 +109,12 @@ export interface RoundRequest<K extends DocKey> {
 export interface RoundResult<K extends DocKey> {
   /** One entry per (term, tf) list that has postings. */
   groups: StreamGroup[];
-  /** Every memory the streams met that is not in `known`. */
+  /**
+   * Per term, the heaviest posting read but not kept (beyond the term's
+   * `depth` best): every posting not kept weighs at most that much.
+   */
+  dropped: { term: string; tf: number; dl: number }[];
+  /** Every memory the kept postings belong to that is not in `known`. */
   docs: IndexedDoc<K>[];
 }
 
@@ -275,7 +288,7 @@ export async function topK<K extends DocKey>(
     let depth = FIRST_DEPTH;
     for (;;) {
       const streams = whole ? whole.map((t) => ({ term: terms[t], depth: Infinity })) : terms.map((term, t) => ({ term, depth: df[t] <= depth ? Infinity : depth }));
-      const round = await index.round(namespace, { streams, terms, known: [...known], query: prepared.query, filter });
+      const round = await index.round(namespace, { streams, avgdl: prepared.avgdl, terms, known: [...known], query: prepared.query, filter });
       for (const doc of round.docs) {
         known.add(doc.key);
         if (doc.match) hits.push({ key: doc.key, score: prepared.score(doc.tf, doc.dl), ts: doc.ts, seq: doc.seq });
@@ -283,10 +296,10 @@ export async function topK<K extends DocKey>(
       if (whole) break;
       hits.sort(compareHits);
       if (hits.length > k) hits.length = k;
-      const bound = unreadBound(prepared, round.groups);
+      const bound = unreadBound(prepared, round.groups, round.dropped);
       if (bound === null) break; // every list read
       if (hits.length >= k && hits[k - 1].score >= bound) break;
-      depth *= 4;
+      depth *= 2;
     }
     hits.sort(compareHits);
     if (hits.length > k) hits.length = k;
@@ -299,20 +312,22 @@ export async function topK<K extends DocKey>(
 }
 
 /**
- * The most a memory no list has reached yet can score: per unit, its best
- * term's idf times the weight at the edge of that term's lists (the weight
- * of the last posting read, for the tf of that list; lists read to the end
- * add nothing). Null when every list is exhausted.
+ * The most a memory no kept posting belongs to can score: per unit, its best
+ * term's idf times the weight at the edge of that term's reading — the last
+ * posting read of each tf list not read to its end (unread ones are at
+ * least as long), and the heaviest posting read but not kept. Null when
+ * every list is exhausted and nothing was dropped.
  */
-function unreadBound<K extends DocKey>(prepared: PreparedQuery<K>, groups: StreamGroup[]): number | null {
+function unreadBound<K extends DocKey>(prepared: PreparedQuery<K>, groups: StreamGroup[], dropped: { term: string; tf: number; dl: number }[]): number | null {
   const edge = new Map<string, number>();
   let open = false;
-  for (const g of groups) {
-    if (g.exhausted) continue;
+  const raise = (term: string, tf: number, dl: number) => {
     open = true;
-    const w = termWeight(g.tf, g.lastDl, prepared.avgdl);
-    if (w > (edge.get(g.term) ?? 0)) edge.set(g.term, w);
-  }
+    const w = termWeight(tf, dl, prepared.avgdl);
+    if (w > (edge.get(term) ?? 0)) edge.set(term, w);
+  };
+  for (const g of groups) if (!g.exhausted) raise(g.term, g.tf, g.lastDl);
+  for (const d of dropped) raise(d.term, d.tf, d.dl);
   if (!open) return null;
   let bound = 0;
   for (const unit of prepared.units) {

@@ -18,7 +18,7 @@ const MAX_CURSOR = 4096;
 const MIN_MS = new Date(0).setUTCFullYear(1, 0, 1); // Date.UTC reads years below 100 as 19xx
 const MAX_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 
-export function encodeCursor(last: Memory): string {
+export function encodeCursor(last: Pick<Memory, 'timestamp' | 'id'>): string {
   return Buffer.from(JSON.stringify([VERSION, last.timestamp.getTime(), last.id]), 'utf8').toString('base64url');
 }
 

@@ -43,9 +43,9 @@ interface DocRow {
  * positions of all its lexemes), time in ms, save order, the tf of each of
  * `terms` (in order) and whether it matches the query and the filter.
  */
-function docFacts(terms: string[], query: QueryNode, filter: MemoryFilter): SQL {
+function docFacts(terms: string[], query: QueryNode, filter: MemoryFilter, dl?: SQL): SQL {
   return sql`m.id, (extract(epoch FROM m."timestamp") * 1000)::bigint AS ts, coalesce(m.seq, 0) AS seq,
-    (SELECT coalesce(sum(coalesce(array_length(u.positions, 1), 1)), 0) FROM unnest(m.search_vector) u)::integer AS dl,
+    ${dl ?? sql`(SELECT coalesce(sum(coalesce(array_length(u.positions, 1), 1)), 0) FROM unnest(m.search_vector) u)::integer`} AS dl,
     ARRAY(SELECT coalesce(x.tf, 0) FROM unnest(${sql.param(terms)}::text[]) WITH ORDINALITY AS q(term, ord)
           LEFT JOIN (SELECT u.lexeme, coalesce(array_length(u.positions, 1), 1) AS tf FROM unnest(m.search_vector) u) x ON x.lexeme = q.term
           ORDER BY q.ord) AS tfs,
@@ -134,11 +134,13 @@ export class PostgresSearchIndex implements ScoringIndex<string> {
   /**
    * One statement: each stream's (term, tf) lists (the tf values found by a
    * loose index scan), each read shortest first to its depth on the index
-   * `search_postings_uq`, what was read per list, and the facts of every
-   * memory met that the caller does not know yet.
+   * `search_postings_uq`, of which each term keeps its `depth` heaviest (for
+   * the request's average length); what was read per list, the heaviest
+   * posting dropped per term, and the facts of every memory kept that the
+   * caller does not know yet (its length from the postings).
    */
   async round(namespace: string, request: RoundRequest<string>): Promise<RoundResult<string>> {
-    const rows = rowsOf<{ kind: 'g' | 'd'; term: string | null; tf: Num | null; dl: Num | null; exhausted: boolean | null } & Partial<DocRow>>(
+    const rows = rowsOf<{ kind: 'g' | 'x' | 'd'; term: string | null; tf: Num | null; dl: Num | null; exhausted: boolean | null } & Partial<DocRow>>(
       await this.execute(sql`
         WITH s AS (SELECT ns FROM aimemo.search_namespaces WHERE namespace = ${namespace}),
         req AS (SELECT r.term COLLATE "C" AS term, r.depth FROM unnest(${sql.param(request.streams.map((x) => x.term))}::text[],
@@ -154,24 +156,33 @@ export class PostgresSearchIndex implements ScoringIndex<string> {
         r AS (
           SELECT g.term, g.tf, g.depth, q.id, q.dl FROM g, s, LATERAL (
             SELECT p.id, p.dl FROM aimemo.search_postings p WHERE p.ns = s.ns AND p.term = g.term AND p.tf = g.tf
-            ORDER BY p.dl, p.ts DESC, p.seq DESC, p.id
+            ORDER BY p.dl, p.ts DESC NULLS LAST, p.seq DESC NULLS LAST, p.id
             LIMIT g.depth) q
         ),
-        met AS (SELECT DISTINCT r.id FROM r WHERE NOT (r.id = ANY(${sql.param(request.known)}::text[])))
+        ranked AS MATERIALIZED (
+          SELECT r.*, row_number() OVER (PARTITION BY r.term
+            ORDER BY r.tf::float8 * ${2.2}::float8 / (r.tf::float8 + ${1.2}::float8 * (${0.25}::float8 + ${0.75}::float8 * r.dl::float8 / ${request.avgdl}::float8)) DESC, r.dl) AS rk
+          FROM r
+        ),
+        met AS (SELECT k.id, min(k.dl) AS dl FROM ranked k WHERE k.rk <= k.depth AND NOT (k.id = ANY(${sql.param(request.known)}::text[])) GROUP BY k.id)
         SELECT 'g' AS kind, r.term, r.tf, max(r.dl) AS dl, count(*) < r.depth AS exhausted,
                NULL::text AS id, NULL::bigint AS ts, NULL::bigint AS seq, NULL::integer[] AS tfs, NULL::boolean AS ok
         FROM r GROUP BY r.term, r.tf, r.depth
         UNION ALL
+        SELECT 'x', k.term, k.tf, k.dl, NULL, NULL, NULL, NULL, NULL, NULL FROM ranked k WHERE k.rk = k.depth::bigint + 1
+        UNION ALL
         SELECT 'd', NULL, NULL, d.dl, NULL, d.id, d.ts, d.seq, d.tfs, d.ok FROM met, LATERAL (
-          SELECT ${docFacts(request.terms, request.query, request.filter)} FROM aimemo.memories m WHERE m.namespace = ${namespace} AND m.id = met.id) d`),
+          SELECT ${docFacts(request.terms, request.query, request.filter, sql`met.dl`)} FROM aimemo.memories m WHERE m.namespace = ${namespace} AND m.id = met.id) d`),
     );
     const groups: StreamGroup[] = [];
+    const dropped: RoundResult<string>['dropped'] = [];
     const docs: IndexedDoc<string>[] = [];
     for (const r of rows) {
       if (r.kind === 'g') groups.push({ term: r.term!, tf: Number(r.tf), lastDl: Number(r.dl), exhausted: r.exhausted === true });
+      else if (r.kind === 'x') dropped.push({ term: r.term!, tf: Number(r.tf), dl: Number(r.dl) });
       else docs.push(toDoc(r as DocRow));
     }
-    return { groups, docs };
+    return { groups, dropped, docs };
   }
 
   async docs(namespace: string, keys: string[], terms: string[], query: QueryNode, filter: MemoryFilter): Promise<IndexedDoc<string>[]> {

@@ -19,6 +19,7 @@ import type { Statement } from 'better-sqlite3';
 import { SEARCH_INDEX } from '../../../drizzle/sqlite';
 import type { QueryNode } from '../../search/query';
 import { isStopWord } from '../../search/stop-words';
+import { termWeight } from '../../search/bm25';
 import { PREFIX_EXPANSIONS, type IndexedDoc, type IndexLookup, type LookupWord, type RoundRequest, type RoundResult, type ScoringIndex, type StreamGroup } from '../../search/top-k';
 import type { MemoryFilter } from '../repository';
 import { filterSql } from './filters';
@@ -234,16 +235,19 @@ export class SQLiteSearchIndex implements ScoringIndex<number> {
    * ```sql
    * SELECT rid, dl FROM memories_postings WHERE ns = ? AND term = ? AND tf = ? ORDER BY dl, ts DESC, rid DESC LIMIT ?
    * ```
-   * then the memories met, as {@link docs} describes them.
+   * of which each term keeps its `depth` heaviest (for the request's
+   * average length), then the memories kept, as {@link docs} describes them.
    */
   async round(namespace: string, request: RoundRequest<number>): Promise<RoundResult<number>> {
     const ns = this.nsId(namespace, false);
-    if (ns === undefined) return { groups: [], docs: [] };
+    if (ns === undefined) return { groups: [], dropped: [], docs: [] };
     const known = new Set(request.known);
     const met = new Set<number>();
     const groups: StreamGroup[] = [];
+    const dropped: RoundResult<number>['dropped'] = [];
     for (const { term, depth } of request.streams) {
       const finite = Number.isFinite(depth);
+      const read: { rid: number; tf: number; dl: number; w: number }[] = [];
       for (let tf = 0; ; ) {
         const next = this.sql.get<{ tf: number }>(`SELECT tf FROM ${POSTINGS} WHERE ns = ? AND term = ? AND tf > ? ORDER BY tf LIMIT 1`, [ns, term, tf]);
         if (!next) break;
@@ -253,10 +257,18 @@ export class SQLiteSearchIndex implements ScoringIndex<number> {
           [ns, term, tf, finite ? depth : -1],
         );
         groups.push({ term, tf, lastDl: rows.length ? rows[rows.length - 1].dl : 0, exhausted: !finite || rows.length < depth });
-        for (const r of rows) if (!known.has(r.rid)) met.add(r.rid);
+        for (const r of rows) read.push({ rid: r.rid, tf, dl: r.dl, w: termWeight(tf, r.dl, request.avgdl) });
       }
+      // The term's `depth` heaviest across its tf lists (ties: the order read, shortest first in each list).
+      if (finite && read.length > depth) {
+        read.sort((a, b) => b.w - a.w);
+        const first = read[depth];
+        dropped.push({ term, tf: first.tf, dl: first.dl });
+        read.length = depth;
+      }
+      for (const r of read) if (!known.has(r.rid)) met.add(r.rid);
     }
-    return { groups, docs: await this.docs(namespace, [...met], request.terms, request.query, request.filter) };
+    return { groups, dropped, docs: await this.docs(namespace, [...met], request.terms, request.query, request.filter) };
   }
 
   /**
