@@ -94,7 +94,7 @@ export const SEARCH_INDEX = {
   postings: 'memories_postings',
   /** `rid` → `ns`, `dl`, `ts`, `terms` ("word tf word tf …"). */
   docs: 'memories_docs',
-  /** `rid`s whose index entries are missing or stale. */
+  /** `(namespace, rid)` of memories whose index entries are missing or stale. */
   pending: 'memories_pending',
 } as const;
 

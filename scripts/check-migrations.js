@@ -115,8 +115,8 @@ function checkFtsRepair(folder) {
       missing.push(`INSERT INTO memories_fts(memories_fts) VALUES ('rebuild')`);
     }
     // The recreate may renumber rids: the search index must take every memory again.
-    if (indexed && !/INSERT\s+OR\s+IGNORE\s+INTO\s+[`"[]?memories_pending[`"\]]?[^;]*SELECT\s+rid\s+FROM\s+[`"[]?memories[`"\]]?\s*;/i.test(after)) {
-      missing.push('INSERT OR IGNORE INTO memories_pending (rid) SELECT rid FROM memories');
+    if (indexed && !/INSERT\s+OR\s+IGNORE\s+INTO\s+[`"[]?memories_pending[`"\]]?[^;]*SELECT\s+namespace\s*,\s*rid\s+FROM\s+[`"[]?memories[`"\]]?\s*;/i.test(after)) {
+      missing.push('INSERT OR IGNORE INTO memories_pending (namespace, rid) SELECT namespace, rid FROM memories');
     }
     if (missing.length > 0) {
       problems.push(

@@ -9,7 +9,8 @@
 --                      (namespace, word, tf) list reads shortest first, newest first within a length.
 --   memories_docs      one row per indexed memory: its namespace id, length, time and "word tf ..." list
 --                      (scoring reads it for the memories a search meets; re-indexing reads it to remove).
---   memories_pending   memories whose index entries are missing or stale. The triggers below put every
+--   memories_pending   (rid, namespace) of memories whose index entries are missing or stale (the namespace
+--                      lets a search find its own namespace's queue by one seek). The triggers below put every
 --                      written memory here, whoever writes it (this version, an older one still running,
 --                      plain SQL); the store indexes pending memories in the same transaction as its own
 --                      writes, and before it searches a namespace that has some. Words come from FTS5's own
@@ -49,20 +50,24 @@ CREATE TABLE `memories_docs` (
 );
 --> statement-breakpoint
 CREATE TABLE `memories_pending` (
-  `rid` integer PRIMARY KEY
-);
+  `namespace` text NOT NULL,
+  `rid` integer NOT NULL,
+  PRIMARY KEY (`namespace`, `rid`)
+) WITHOUT ROWID;
+--> statement-breakpoint
+CREATE INDEX `memories_pending_rid` ON `memories_pending` (`rid`);
 --> statement-breakpoint
 CREATE TRIGGER `memories_index_ai` AFTER INSERT ON `memories` BEGIN
-  INSERT OR IGNORE INTO memories_pending(rid) VALUES (new.rid);
+  INSERT OR IGNORE INTO memories_pending(namespace, rid) VALUES (new.namespace, new.rid);
 END;
 --> statement-breakpoint
 CREATE TRIGGER `memories_index_ad` AFTER DELETE ON `memories` BEGIN
-  INSERT OR IGNORE INTO memories_pending(rid) VALUES (old.rid);
+  INSERT OR IGNORE INTO memories_pending(namespace, rid) VALUES (old.namespace, old.rid);
 END;
 --> statement-breakpoint
 CREATE TRIGGER `memories_index_au` AFTER UPDATE OF content, namespace, `timestamp`, rid ON `memories` BEGIN
-  INSERT OR IGNORE INTO memories_pending(rid) VALUES (old.rid);
-  INSERT OR IGNORE INTO memories_pending(rid) VALUES (new.rid);
+  INSERT OR IGNORE INTO memories_pending(namespace, rid) VALUES (old.namespace, old.rid);
+  INSERT OR IGNORE INTO memories_pending(namespace, rid) VALUES (new.namespace, new.rid);
 END;
 --> statement-breakpoint
-INSERT INTO memories_pending(rid) SELECT rid FROM memories;
+INSERT INTO memories_pending(namespace, rid) SELECT namespace, rid FROM memories;

@@ -94,19 +94,22 @@ export interface IndexedDoc<K extends DocKey> {
   match: boolean;
 }
 
-export interface RoundRequest<K extends DocKey> {
+export interface ReadRequest {
   streams: StreamRequest[];
   /** The namespace's average length, to order each term's postings by weight across its tf lists. */
   avgdl: number;
-  /** The terms every new memory reports its tf of, in this order. */
-  terms: string[];
-  /** Memories already reported: leave them out. */
-  known: K[];
-  query: QueryNode;
-  filter: MemoryFilter;
 }
 
-export interface RoundResult<K extends DocKey> {
+/** A posting kept: a memory holds stream `stream`'s term `tf` times and is `dl` words long. */
+export interface KeptPosting<K extends DocKey> {
+  key: K;
+  /** Index into the request's streams. */
+  stream: number;
+  tf: number;
+  dl: number;
+}
+
+export interface ReadResult<K extends DocKey> {
   /** One entry per (term, tf) list that has postings. */
   groups: StreamGroup[];
   /**
@@ -114,15 +117,16 @@ export interface RoundResult<K extends DocKey> {
    * `depth` best): every posting not kept weighs at most that much.
    */
   dropped: { term: string; tf: number; dl: number }[];
-  /** Every memory the kept postings belong to that is not in `known`. */
-  docs: IndexedDoc<K>[];
+  /** Every posting kept (each term's `depth` heaviest). */
+  postings: KeptPosting<K>[];
 }
 
 /** What the engine needs from a dialect: implemented by each repository over its index tables. */
 export interface ScoringIndex<K extends DocKey> {
   lookup(namespace: string, words: LookupWord[]): Promise<IndexLookup>;
-  round(namespace: string, request: RoundRequest<K>): Promise<RoundResult<K>>;
-  /** The same facts for these memories (missing ones left out). */
+  /** Each stream's postings in weight order to its depth: what is kept, what bounds the rest. */
+  read(namespace: string, request: ReadRequest): Promise<ReadResult<K>>;
+  /** The facts scoring needs of these memories (missing ones left out). */
   docs(namespace: string, keys: K[], terms: string[], query: QueryNode, filter: MemoryFilter): Promise<IndexedDoc<K>[]>;
   /**
    * The newest memories matching the query and filter, leaving out `exclude`:
@@ -278,63 +282,108 @@ export async function topK<K extends DocKey>(
 ): Promise<ScoredHit<K>[]> {
   const { terms, units, df } = prepared;
   const hits: ScoredHit<K>[] = [];
-  const known = new Set<K>();
+  /** Memories whose facts were read: scored (in `hits` if good enough) or not matching. */
+  const checked = new Set<K>();
   if (terms.length > 0) {
-    // Plan: the rarest required word, if rare enough, holds every match; else all words, read whole if few.
+    // Plan: the rarest required word, if rare enough, holds every match (read it whole); else every word, whole if few.
     let rarest = -1;
     for (const u of units) if (u.required && (rarest < 0 || df[u.terms[0]] < df[rarest])) rarest = u.terms[0];
-    const postings = df.reduce((a, b) => a + b, 0);
-    const whole = rarest >= 0 && df[rarest] <= EXHAUSTIVE ? [rarest] : postings <= EXHAUSTIVE ? terms.map((_, i) => i) : null;
+    if (rarest >= 0 && df[rarest] > EXHAUSTIVE) rarest = -1;
+    const all = df.reduce((a, b) => a + b, 0) <= EXHAUSTIVE;
     let depth = FIRST_DEPTH;
     for (;;) {
-      const streams = whole ? whole.map((t) => ({ term: terms[t], depth: Infinity })) : terms.map((term, t) => ({ term, depth: df[t] <= depth ? Infinity : depth }));
-      const round = await index.round(namespace, { streams, avgdl: prepared.avgdl, terms, known: [...known], query: prepared.query, filter });
-      for (const doc of round.docs) {
-        known.add(doc.key);
-        if (doc.match) hits.push({ key: doc.key, score: prepared.score(doc.tf, doc.dl), ts: doc.ts, seq: doc.seq });
+      const streams = terms.map((term, t) => ({ term, depth: all || t === rarest || df[t] <= depth ? Infinity : depth }));
+      const read = await index.read(namespace, { streams, avgdl: prepared.avgdl });
+      const edge = edges(prepared, read);
+      // What the kept postings tell of each memory: its length and its tf of the terms met (−1: not met).
+      const met = new Map<K, { dl: number; tf: number[] }>();
+      for (const p of read.postings) {
+        let m = met.get(p.key);
+        if (!m) met.set(p.key, (m = { dl: p.dl, tf: terms.map(() => -1) }));
+        m.tf[p.stream] = p.tf;
       }
-      if (whole) break;
-      hits.sort(compareHits);
-      if (hits.length > k) hits.length = k;
-      const bound = unreadBound(prepared, round.groups, round.dropped);
+      const candidates: { key: K; upper: number }[] = [];
+      for (const [key, m] of met) {
+        if (checked.has(key) || (rarest >= 0 && m.tf[rarest] < 0)) continue; // with a rarest word read whole, a memory without it cannot match
+        candidates.push({ key, upper: upperBound(prepared, m, edge) });
+      }
+      candidates.sort((a, b) => b.upper - a.upper);
+      // Facts, best bound first, in growing batches, while a candidate could still enter the top k.
+      for (let i = 0, batch = Math.max(2 * k, 32); i < candidates.length; batch *= 2) {
+        const floor = hits.length >= k ? hits[k - 1].score : -Infinity;
+        let j = i;
+        while (j < candidates.length && j - i < batch && candidates[j].upper >= floor) j++;
+        if (j === i) break;
+        const keys = candidates.slice(i, j).map((c) => c.key);
+        for (const key of keys) checked.add(key);
+        for (const doc of await index.docs(namespace, keys, terms, prepared.query, filter)) {
+          if (doc.match) hits.push({ key: doc.key, score: prepared.score(doc.tf, doc.dl), ts: doc.ts, seq: doc.seq });
+        }
+        hits.sort(compareHits);
+        if (hits.length > k) hits.length = k;
+        i = j;
+      }
+      if (rarest >= 0 || all) break; // every match was met
+      const bound = unreadBound(prepared, edge);
       if (bound === null) break; // every list read
       if (hits.length >= k && hits[k - 1].score >= bound) break;
       depth *= 2;
     }
-    hits.sort(compareHits);
-    if (hits.length > k) hits.length = k;
   }
   if (hits.length < k) {
     // Matches no scored word reaches: only prefix completions beyond the scored ones (or a namespace missing every word).
-    for (const doc of await index.recent(namespace, prepared.query, filter, [...known], k - hits.length)) hits.push({ key: doc.key, score: 0, ts: doc.ts, seq: doc.seq });
+    for (const doc of await index.recent(namespace, prepared.query, filter, [...checked], k - hits.length)) hits.push({ key: doc.key, score: 0, ts: doc.ts, seq: doc.seq });
   }
   return hits;
 }
 
 /**
- * The most a memory no kept posting belongs to can score: per unit, its best
- * term's idf times the weight at the edge of that term's reading — the last
- * posting read of each tf list not read to its end (unread ones are at
- * least as long), and the heaviest posting read but not kept. Null when
- * every list is exhausted and nothing was dropped.
+ * Per term (in {@link PreparedQuery.terms} order), the most a posting not
+ * kept can weigh — the last posting read of each tf list not read to its
+ * end (unread ones are at least as long), and the heaviest posting read but
+ * not kept — or null where every posting of the term was kept.
  */
-function unreadBound<K extends DocKey>(prepared: PreparedQuery<K>, groups: StreamGroup[], dropped: { term: string; tf: number; dl: number }[]): number | null {
-  const edge = new Map<string, number>();
-  let open = false;
+function edges<K extends DocKey>(prepared: PreparedQuery<K>, read: ReadResult<K>): (number | null)[] {
+  const at = new Map(prepared.terms.map((t, i) => [t, i]));
+  const edge: (number | null)[] = prepared.terms.map(() => null);
   const raise = (term: string, tf: number, dl: number) => {
-    open = true;
-    const w = termWeight(tf, dl, prepared.avgdl);
-    if (w > (edge.get(term) ?? 0)) edge.set(term, w);
+    const i = at.get(term)!;
+    edge[i] = Math.max(edge[i] ?? 0, termWeight(tf, dl, prepared.avgdl));
   };
-  for (const g of groups) if (!g.exhausted) raise(g.term, g.tf, g.lastDl);
-  for (const d of dropped) raise(d.term, d.tf, d.dl);
-  if (!open) return null;
+  for (const g of read.groups) if (!g.exhausted) raise(g.term, g.tf, g.lastDl);
+  for (const d of read.dropped) raise(d.term, d.tf, d.dl);
+  return edge;
+}
+
+/**
+ * The most a memory met can score: per unit, the best of its terms, each
+ * exact where a kept posting gave the memory's tf, else at most its edge.
+ */
+function upperBound<K extends DocKey>(prepared: PreparedQuery<K>, m: { dl: number; tf: number[] }, edge: (number | null)[]): number {
+  let total = 0;
+  for (const unit of prepared.units) {
+    let best = 0;
+    for (let j = 0; j < unit.terms.length; j++) {
+      const t = unit.terms[j];
+      const w = m.tf[t] >= 0 ? termWeight(m.tf[t], m.dl, prepared.avgdl) : (edge[t] ?? 0);
+      if (unit.idf[j] * w > best) best = unit.idf[j] * w;
+    }
+    total += best;
+  }
+  return total;
+}
+
+/**
+ * The most a memory no kept posting belongs to can score: per unit, its best
+ * term's idf times the term's edge. Null when every posting was kept.
+ */
+function unreadBound<K extends DocKey>(prepared: PreparedQuery<K>, edge: (number | null)[]): number | null {
+  if (edge.every((e) => e === null)) return null;
   let bound = 0;
   for (const unit of prepared.units) {
     let best = 0;
     unit.terms.forEach((t, j) => {
-      const s = unit.idf[j] * (edge.get(prepared.terms[t]) ?? 0);
-      if (s > best) best = s;
+      best = Math.max(best, unit.idf[j] * (edge[t] ?? 0));
     });
     bound += best;
   }

@@ -60,11 +60,11 @@ const REPAIR = [
   "CREATE TRIGGER `memories_fts_au` AFTER UPDATE ON `memories` BEGIN\n  INSERT INTO memories_fts(memories_fts, rowid, content) VALUES ('delete', old.rid, old.content);\n  INSERT INTO memories_fts(rowid, content) VALUES (new.rid, new.content);\nEND;",
   "INSERT INTO memories_fts(memories_fts) VALUES ('rebuild');",
   // The search index (0003_search-index): its triggers, and every rid queued again (the recreate renumbers rids).
-  'CREATE TRIGGER `memories_index_ai` AFTER INSERT ON `memories` BEGIN\n  INSERT OR IGNORE INTO memories_pending(rid) VALUES (new.rid);\nEND;',
-  'CREATE TRIGGER `memories_index_ad` AFTER DELETE ON `memories` BEGIN\n  INSERT OR IGNORE INTO memories_pending(rid) VALUES (old.rid);\nEND;',
-  'CREATE TRIGGER `memories_index_au` AFTER UPDATE OF content, namespace, `timestamp`, rid ON `memories` BEGIN\n  INSERT OR IGNORE INTO memories_pending(rid) VALUES (old.rid);\n  INSERT OR IGNORE INTO memories_pending(rid) VALUES (new.rid);\nEND;',
-  'INSERT OR IGNORE INTO memories_pending (rid) SELECT rid FROM memories_docs;',
-  'INSERT OR IGNORE INTO memories_pending (rid) SELECT rid FROM memories;',
+  'CREATE TRIGGER `memories_index_ai` AFTER INSERT ON `memories` BEGIN\n  INSERT OR IGNORE INTO memories_pending(namespace, rid) VALUES (new.namespace, new.rid);\nEND;',
+  'CREATE TRIGGER `memories_index_ad` AFTER DELETE ON `memories` BEGIN\n  INSERT OR IGNORE INTO memories_pending(namespace, rid) VALUES (old.namespace, old.rid);\nEND;',
+  'CREATE TRIGGER `memories_index_au` AFTER UPDATE OF content, namespace, `timestamp`, rid ON `memories` BEGIN\n  INSERT OR IGNORE INTO memories_pending(namespace, rid) VALUES (old.namespace, old.rid);\n  INSERT OR IGNORE INTO memories_pending(namespace, rid) VALUES (new.namespace, new.rid);\nEND;',
+  'INSERT OR IGNORE INTO memories_pending (namespace, rid) SELECT n.namespace, d.rid FROM memories_docs d JOIN memories_ns n ON n.ns = d.ns;',
+  'INSERT OR IGNORE INTO memories_pending (namespace, rid) SELECT namespace, rid FROM memories;',
 ].join('\n--> statement-breakpoint\n');
 
 describe('scripts/check-migrations.js', () => {

@@ -5,13 +5,14 @@
  * rows written before 0005 wait in `search_pending` and are indexed here, a
  * namespace's before it is searched.
  *
- * Each call is one statement (one round trip): the engine's rounds read the
- * lists and score the memories met in the same statement.
+ * Each call is one statement (one round trip): a round's reading of the
+ * lists, the facts of a batch of memories.
  */
 import { sql, type SQL } from 'drizzle-orm';
 import { rowsOf } from '../../migrate/postgres';
+import { B, K1 } from '../../search/bm25';
 import type { QueryNode } from '../../search/query';
-import { PREFIX_EXPANSIONS, type IndexedDoc, type IndexLookup, type LookupWord, type RoundRequest, type RoundResult, type ScoringIndex, type StreamGroup } from '../../search/top-k';
+import { PREFIX_EXPANSIONS, type IndexedDoc, type IndexLookup, type LookupWord, type ReadRequest, type ReadResult, type ScoringIndex } from '../../search/top-k';
 import { toTsquery } from '../../search/tsquery';
 import type { MemoryFilter } from '../repository';
 import { filterSql } from './filters';
@@ -43,9 +44,9 @@ interface DocRow {
  * positions of all its lexemes), time in ms, save order, the tf of each of
  * `terms` (in order) and whether it matches the query and the filter.
  */
-function docFacts(terms: string[], query: QueryNode, filter: MemoryFilter, dl?: SQL): SQL {
+function docFacts(terms: string[], query: QueryNode, filter: MemoryFilter): SQL {
   return sql`m.id, (extract(epoch FROM m."timestamp") * 1000)::bigint AS ts, coalesce(m.seq, 0) AS seq,
-    ${dl ?? sql`(SELECT coalesce(sum(coalesce(array_length(u.positions, 1), 1)), 0) FROM unnest(m.search_vector) u)::integer`} AS dl,
+    (SELECT coalesce(sum(coalesce(array_length(u.positions, 1), 1)), 0) FROM unnest(m.search_vector) u)::integer AS dl,
     ARRAY(SELECT coalesce(x.tf, 0) FROM unnest(${sql.param(terms)}::text[]) WITH ORDINALITY AS q(term, ord)
           LEFT JOIN (SELECT u.lexeme, coalesce(array_length(u.positions, 1), 1) AS tf FROM unnest(m.search_vector) u) x ON x.lexeme = q.term
           ORDER BY q.ord) AS tfs,
@@ -136,17 +137,17 @@ export class PostgresSearchIndex implements ScoringIndex<string> {
    * loose index scan), each read shortest first to its depth on the index
    * `search_postings_uq`, of which each term keeps its `depth` heaviest (for
    * the request's average length); what was read per list, the heaviest
-   * posting dropped per term, and the facts of every memory kept that the
-   * caller does not know yet (its length from the postings).
+   * posting dropped per term, and the postings kept.
    */
-  async round(namespace: string, request: RoundRequest<string>): Promise<RoundResult<string>> {
-    const rows = rowsOf<{ kind: 'g' | 'x' | 'd'; term: string | null; tf: Num | null; dl: Num | null; exhausted: boolean | null } & Partial<DocRow>>(
+  async read(namespace: string, request: ReadRequest): Promise<ReadResult<string>> {
+    const weight = sql`r.tf::float8 * ${K1 + 1}::float8 / (r.tf::float8 + ${K1}::float8 * (${1 - B}::float8 + ${B}::float8 * r.dl::float8 / ${request.avgdl}::float8))`;
+    const rows = rowsOf<{ kind: 'g' | 'x' | 'p'; stream: Num; tf: Num; dl: Num; exhausted: boolean | null; id: string | null }>(
       await this.execute(sql`
         WITH s AS (SELECT ns FROM aimemo.search_namespaces WHERE namespace = ${namespace}),
-        req AS (SELECT r.term COLLATE "C" AS term, r.depth FROM unnest(${sql.param(request.streams.map((x) => x.term))}::text[],
-                  ${sql.param(request.streams.map((x) => Math.min(x.depth, ALL)))}::integer[]) AS r(term, depth)),
+        req AS (SELECT r.term COLLATE "C" AS term, r.depth, r.stream - 1 AS stream FROM unnest(${sql.param(request.streams.map((x) => x.term))}::text[],
+                  ${sql.param(request.streams.map((x) => Math.min(x.depth, ALL)))}::integer[]) WITH ORDINALITY AS r(term, depth, stream)),
         g AS (
-          SELECT req.term, req.depth, x.tf FROM req, s, LATERAL (
+          SELECT req.term, req.depth, req.stream, x.tf FROM req, s, LATERAL (
             WITH RECURSIVE t(tf) AS (
               SELECT min(p.tf) FROM aimemo.search_postings p WHERE p.ns = s.ns AND p.term = req.term
               UNION ALL
@@ -154,35 +155,26 @@ export class PostgresSearchIndex implements ScoringIndex<string> {
             ) SELECT t.tf FROM t WHERE t.tf IS NOT NULL) x
         ),
         r AS (
-          SELECT g.term, g.tf, g.depth, q.id, q.dl FROM g, s, LATERAL (
+          SELECT g.stream, g.tf, g.depth, q.id, q.dl FROM g, s, LATERAL (
             SELECT p.id, p.dl FROM aimemo.search_postings p WHERE p.ns = s.ns AND p.term = g.term AND p.tf = g.tf
             ORDER BY p.dl, p.ts DESC NULLS LAST, p.seq DESC NULLS LAST, p.id
             LIMIT g.depth) q
         ),
-        ranked AS MATERIALIZED (
-          SELECT r.*, row_number() OVER (PARTITION BY r.term
-            ORDER BY r.tf::float8 * ${2.2}::float8 / (r.tf::float8 + ${1.2}::float8 * (${0.25}::float8 + ${0.75}::float8 * r.dl::float8 / ${request.avgdl}::float8)) DESC, r.dl) AS rk
-          FROM r
-        ),
-        met AS (SELECT k.id, min(k.dl) AS dl FROM ranked k WHERE k.rk <= k.depth AND NOT (k.id = ANY(${sql.param(request.known)}::text[])) GROUP BY k.id)
-        SELECT 'g' AS kind, r.term, r.tf, max(r.dl) AS dl, count(*) < r.depth AS exhausted,
-               NULL::text AS id, NULL::bigint AS ts, NULL::bigint AS seq, NULL::integer[] AS tfs, NULL::boolean AS ok
-        FROM r GROUP BY r.term, r.tf, r.depth
+        ranked AS MATERIALIZED (SELECT r.*, row_number() OVER (PARTITION BY r.stream ORDER BY ${weight} DESC, r.dl) AS rk FROM r)
+        SELECT 'g' AS kind, r.stream, r.tf, max(r.dl) AS dl, count(*) < r.depth AS exhausted, NULL::text AS id
+        FROM r GROUP BY r.stream, r.tf, r.depth
         UNION ALL
-        SELECT 'x', k.term, k.tf, k.dl, NULL, NULL, NULL, NULL, NULL, NULL FROM ranked k WHERE k.rk = k.depth::bigint + 1
-        UNION ALL
-        SELECT 'd', NULL, NULL, d.dl, NULL, d.id, d.ts, d.seq, d.tfs, d.ok FROM met, LATERAL (
-          SELECT ${docFacts(request.terms, request.query, request.filter, sql`met.dl`)} FROM aimemo.memories m WHERE m.namespace = ${namespace} AND m.id = met.id) d`),
+        SELECT CASE WHEN k.rk <= k.depth THEN 'p' ELSE 'x' END, k.stream, k.tf, k.dl, NULL, k.id FROM ranked k WHERE k.rk <= k.depth::bigint + 1`),
     );
-    const groups: StreamGroup[] = [];
-    const dropped: RoundResult<string>['dropped'] = [];
-    const docs: IndexedDoc<string>[] = [];
+    const result: ReadResult<string> = { groups: [], dropped: [], postings: [] };
     for (const r of rows) {
-      if (r.kind === 'g') groups.push({ term: r.term!, tf: Number(r.tf), lastDl: Number(r.dl), exhausted: r.exhausted === true });
-      else if (r.kind === 'x') dropped.push({ term: r.term!, tf: Number(r.tf), dl: Number(r.dl) });
-      else docs.push(toDoc(r as DocRow));
+      const stream = Number(r.stream);
+      const term = request.streams[stream].term;
+      if (r.kind === 'g') result.groups.push({ term, tf: Number(r.tf), lastDl: Number(r.dl), exhausted: r.exhausted === true });
+      else if (r.kind === 'x') result.dropped.push({ term, tf: Number(r.tf), dl: Number(r.dl) });
+      else result.postings.push({ key: r.id!, stream, tf: Number(r.tf), dl: Number(r.dl) });
     }
-    return { groups, dropped, docs };
+    return result;
   }
 
   async docs(namespace: string, keys: string[], terms: string[], query: QueryNode, filter: MemoryFilter): Promise<IndexedDoc<string>[]> {

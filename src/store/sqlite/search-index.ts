@@ -20,7 +20,7 @@ import { SEARCH_INDEX } from '../../../drizzle/sqlite';
 import type { QueryNode } from '../../search/query';
 import { isStopWord } from '../../search/stop-words';
 import { termWeight } from '../../search/bm25';
-import { PREFIX_EXPANSIONS, type IndexedDoc, type IndexLookup, type LookupWord, type RoundRequest, type RoundResult, type ScoringIndex, type StreamGroup } from '../../search/top-k';
+import { PREFIX_EXPANSIONS, type IndexedDoc, type IndexLookup, type LookupWord, type KeptPosting, type ReadRequest, type ReadResult, type ScoringIndex } from '../../search/top-k';
 import type { MemoryFilter } from '../repository';
 import { filterSql } from './filters';
 import type { Stemmer } from './stemmer';
@@ -79,23 +79,25 @@ export class SQLiteSearchIndex implements ScoringIndex<number> {
 
   // ------------------------------------------------------------ keeping it in step
 
-  /** Whether any memory waits to be indexed. */
-  hasPending(): boolean {
-    return this.sql.get(`SELECT 1 AS x FROM ${PENDING} LIMIT 1`, []) !== undefined;
-  }
-
   /** How many memories wait to be indexed. */
   pendingCount(): number {
-    return this.sql.get<{ n: number }>(`SELECT count(*) AS n FROM ${PENDING}`, [])!.n;
+    return this.sql.get<{ n: number }>(`SELECT count(DISTINCT rid) AS n FROM ${PENDING}`, [])!.n;
   }
 
-  /** Indexes every queued memory, in the caller's transaction. */
-  sync(): void {
-    for (;;) {
-      const rids = this.sql.all<{ rid: number }>(`SELECT rid FROM ${PENDING} ORDER BY rid LIMIT ?`, [SYNC_BATCH]).map((r) => r.rid);
-      if (rids.length === 0) return;
-      this.index(rids);
-    }
+  /**
+   * Re-indexes these memories (the rows a write of the store touched), in
+   * the caller's transaction. Only these: memories queued by other writers
+   * (plain SQL, an older version, the rows a migration queued) are indexed
+   * before their namespace is searched, or by `indexQueued()`, so no write
+   * ever waits for a backlog.
+   */
+  take(rids: number[]): void {
+    for (let i = 0; i < rids.length; i += SYNC_BATCH) this.index(rids.slice(i, i + SYNC_BATCH));
+  }
+
+  /** Drops a namespace's queue (`clear`: its memories and index entries are gone). */
+  forgetQueue(namespace: string): void {
+    this.sql.run(`DELETE FROM ${PENDING} WHERE namespace = ?`, [namespace]);
   }
 
   /**
@@ -104,15 +106,8 @@ export class SQLiteSearchIndex implements ScoringIndex<number> {
    * Used before a search when the namespace has queued memories.
    */
   syncNamespace(namespace: string): void {
-    const ns = this.nsId(namespace, false);
     for (;;) {
-      const rids = this.sql
-        .all<{ rid: number }>(
-          `SELECT p.rid FROM ${PENDING} p JOIN memories m ON m.rid = p.rid WHERE m.namespace = ?
-           UNION SELECT p.rid FROM ${PENDING} p JOIN ${DOCS} d ON d.rid = p.rid WHERE d.ns = ? LIMIT ?`,
-          [namespace, ns ?? -1, SYNC_BATCH],
-        )
-        .map((r) => r.rid);
+      const rids = this.sql.all<{ rid: number }>(`SELECT rid FROM ${PENDING} WHERE namespace = ? LIMIT ?`, [namespace, SYNC_BATCH]).map((r) => r.rid);
       if (rids.length === 0) return;
       this.sql.transaction(() => this.index(rids));
     }
@@ -122,7 +117,7 @@ export class SQLiteSearchIndex implements ScoringIndex<number> {
   syncAll(onBatch?: (done: number) => void): number {
     let done = 0;
     for (;;) {
-      const rids = this.sql.all<{ rid: number }>(`SELECT rid FROM ${PENDING} ORDER BY rid LIMIT ?`, [SYNC_BATCH]).map((r) => r.rid);
+      const rids = this.sql.all<{ rid: number }>(`SELECT DISTINCT rid FROM ${PENDING} ORDER BY rid LIMIT ?`, [SYNC_BATCH]).map((r) => r.rid);
       if (rids.length === 0) return done;
       this.sql.transaction(() => this.index(rids));
       done += rids.length;
@@ -173,18 +168,22 @@ export class SQLiteSearchIndex implements ScoringIndex<number> {
       this.sql.run(`DELETE FROM ${DOCS} WHERE rid = ?`, [old.rid]);
       grow(old.ns, -1, -old.dl);
     }
+    const postings: [ns: number, term: string, tf: number, dl: number, ts: number, rid: number][] = [];
     for (const now of nows) {
       const ns = this.nsId(now.namespace, true);
       const { tf, dl } = this.stemmer.index(now.content);
       const parts: string[] = [];
       for (const [term, n] of tf) {
-        this.sql.run(`INSERT INTO ${POSTINGS} (ns, term, tf, dl, ts, rid) VALUES (?, ?, ?, ?, ?, ?)`, [ns, term, n, dl, now.timestamp, now.rid]);
+        postings.push([ns, term, n, dl, now.timestamp, now.rid]);
         change(ns, term, 1);
         parts.push(term, String(n));
       }
       this.sql.run(`INSERT INTO ${DOCS} (rid, ns, dl, ts, terms) VALUES (?, ?, ?, ?, ?)`, [now.rid, ns, dl, now.timestamp, parts.join(' ')]);
       grow(ns, 1, dl);
     }
+    // In key order: neighbouring inserts land on the same pages.
+    postings.sort((a, b) => a[0] - b[0] || (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0) || a[2] - b[2] || a[3] - b[3] || b[4] - a[4] || b[5] - a[5]);
+    for (const p of postings) this.sql.run(`INSERT INTO ${POSTINGS} (ns, term, tf, dl, ts, rid) VALUES (?, ?, ?, ?, ?, ?)`, p);
     for (const [key, by] of df) {
       if (by === 0) continue;
       const cut = key.indexOf(' ');
@@ -211,7 +210,7 @@ export class SQLiteSearchIndex implements ScoringIndex<number> {
 
   /** Brings the namespace's index up to date first (queued memories), then reads its statistics. */
   async lookup(namespace: string, words: LookupWord[]): Promise<IndexLookup> {
-    if (!this.sql.readonly && this.hasPending()) this.syncNamespace(namespace);
+    if (!this.sql.readonly) this.syncNamespace(namespace);
     const row = this.sql.get<{ ns: number; n: number; total_dl: number }>(`SELECT ns, n, total_dl FROM ${NS} WHERE namespace = ?`, [namespace]);
     if (!row || row.n === 0) return { n: 0, totalDl: 0, terms: words.map(() => []) };
     const terms = words.map((w) => {
@@ -236,18 +235,15 @@ export class SQLiteSearchIndex implements ScoringIndex<number> {
    * SELECT rid, dl FROM memories_postings WHERE ns = ? AND term = ? AND tf = ? ORDER BY dl, ts DESC, rid DESC LIMIT ?
    * ```
    * of which each term keeps its `depth` heaviest (for the request's
-   * average length), then the memories kept, as {@link docs} describes them.
+   * average length).
    */
-  async round(namespace: string, request: RoundRequest<number>): Promise<RoundResult<number>> {
+  async read(namespace: string, request: ReadRequest): Promise<ReadResult<number>> {
     const ns = this.nsId(namespace, false);
-    if (ns === undefined) return { groups: [], dropped: [], docs: [] };
-    const known = new Set(request.known);
-    const met = new Set<number>();
-    const groups: StreamGroup[] = [];
-    const dropped: RoundResult<number>['dropped'] = [];
-    for (const { term, depth } of request.streams) {
+    const result: ReadResult<number> = { groups: [], dropped: [], postings: [] };
+    if (ns === undefined) return result;
+    request.streams.forEach(({ term, depth }, stream) => {
       const finite = Number.isFinite(depth);
-      const read: { rid: number; tf: number; dl: number; w: number }[] = [];
+      const read: (KeptPosting<number> & { w: number })[] = [];
       for (let tf = 0; ; ) {
         const next = this.sql.get<{ tf: number }>(`SELECT tf FROM ${POSTINGS} WHERE ns = ? AND term = ? AND tf > ? ORDER BY tf LIMIT 1`, [ns, term, tf]);
         if (!next) break;
@@ -256,19 +252,19 @@ export class SQLiteSearchIndex implements ScoringIndex<number> {
           `SELECT rid, dl FROM ${POSTINGS} WHERE ns = ? AND term = ? AND tf = ? ORDER BY dl, ts DESC, rid DESC LIMIT ?`,
           [ns, term, tf, finite ? depth : -1],
         );
-        groups.push({ term, tf, lastDl: rows.length ? rows[rows.length - 1].dl : 0, exhausted: !finite || rows.length < depth });
-        for (const r of rows) read.push({ rid: r.rid, tf, dl: r.dl, w: termWeight(tf, r.dl, request.avgdl) });
+        result.groups.push({ term, tf, lastDl: rows.length ? rows[rows.length - 1].dl : 0, exhausted: !finite || rows.length < depth });
+        for (const r of rows) read.push({ key: r.rid, stream, tf, dl: r.dl, w: termWeight(tf, r.dl, request.avgdl) });
       }
       // The term's `depth` heaviest across its tf lists (ties: the order read, shortest first in each list).
       if (finite && read.length > depth) {
         read.sort((a, b) => b.w - a.w);
         const first = read[depth];
-        dropped.push({ term, tf: first.tf, dl: first.dl });
+        result.dropped.push({ term, tf: first.tf, dl: first.dl });
         read.length = depth;
       }
-      for (const r of read) if (!known.has(r.rid)) met.add(r.rid);
-    }
-    return { groups, dropped, docs: await this.docs(namespace, [...met], request.terms, request.query, request.filter) };
+      for (const p of read) result.postings.push(p);
+    });
+    return result;
   }
 
   /**

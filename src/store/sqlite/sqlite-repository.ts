@@ -49,14 +49,14 @@ const COLUMNS = `m.id, m.namespace, m.content, m.metadata, m.tags, m."timestamp"
  * gave. The triggers queue both rids for the search index.
  * REMOVE deletes expired rows too (they are gone either way); RETURNING tells whether it was live.
  */
-const REMOVE = `DELETE FROM memories WHERE namespace = ? AND id = ? RETURNING expires_at`;
-const INSERT = `INSERT INTO memories (namespace, id, content, metadata, tags, "timestamp", expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)`;
+const REMOVE = `DELETE FROM memories WHERE namespace = ? AND id = ? RETURNING rid, expires_at`;
+const INSERT = `INSERT INTO memories (namespace, id, content, metadata, tags, "timestamp", expires_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING rid`;
 
 /** Parameters: namespace, id, now. */
 const GET = `SELECT ${COLUMNS} FROM memories m WHERE m.namespace = ? AND m.id = ? AND ${LIVE}`;
 
 /** Every column an update may change, by key. */
-const UPDATE = `UPDATE memories SET content = ?, metadata = ?, tags = ?, "timestamp" = ?, expires_at = ? WHERE namespace = ? AND id = ?`;
+const UPDATE = `UPDATE memories SET content = ?, metadata = ?, tags = ?, "timestamp" = ?, expires_at = ? WHERE namespace = ? AND id = ? RETURNING rid`;
 
 /** The memories of a namespace with these ids (a JSON array), not expired: one statement however many. */
 const GET_MANY = `SELECT ${COLUMNS} FROM memories m WHERE m.namespace = ? AND m.id IN (SELECT value FROM json_each(?)) AND ${LIVE}`;
@@ -66,7 +66,7 @@ const scanSql = (after: boolean): string =>
   `SELECT ${COLUMNS} FROM memories m WHERE m.namespace = ?${after ? ' AND m.id > ?' : ''} AND ${LIVE} ORDER BY m.id LIMIT ?`;
 
 /** One batch of expired memories, over `memories_expires_idx` (its `expires_at <= ?` implies the index's `IS NOT NULL`). */
-const PURGE = `DELETE FROM memories WHERE rid IN (SELECT rid FROM memories WHERE expires_at <= ? LIMIT ?)`;
+const PURGE = `DELETE FROM memories WHERE rid IN (SELECT rid FROM memories WHERE expires_at <= ? LIMIT ?) RETURNING rid`;
 
 /**
  * Newest first on `memories_ns_ts_idx`. `after`: keyset paging, only rows
@@ -236,16 +236,18 @@ export class SQLiteRepository implements MemoryRepository {
   /**
    * One `IMMEDIATE` transaction: each row replaces its key's old one (a
    * prepared DELETE and INSERT, in the order given), then the search index
-   * takes the queued rows. Prepared single-row statements are as fast per
-   * row as multi-row VALUES lists here and need no chunking.
+   * takes the rows written (the ones replaced and the new ones). Prepared
+   * single-row statements are as fast per row as multi-row VALUES lists
+   * here and need no chunking.
    */
   async upsertMany(rows: Memory[]): Promise<void> {
     this.write(() => {
+      const rids: number[] = [];
       for (const row of rows) {
-        this.run(REMOVE, [row.namespace, row.id]);
-        this.run(INSERT, upsertParams(row));
+        for (const old of this.all<{ rid: number }>(REMOVE, [row.namespace, row.id])) rids.push(old.rid);
+        rids.push(this.all<{ rid: number }>(INSERT, upsertParams(row))[0].rid);
       }
-      this.index.sync();
+      this.index.take(rids);
     });
   }
 
@@ -267,8 +269,8 @@ export class SQLiteRepository implements MemoryRepository {
 
   async remove(namespace: string, id: string, now: Date): Promise<boolean> {
     return this.write(() => {
-      const [row] = this.all<{ expires_at: number | null }>(REMOVE, [namespace, id]);
-      this.index.sync();
+      const [row] = this.all<{ rid: number; expires_at: number | null }>(REMOVE, [namespace, id]);
+      if (row) this.index.take([row.rid]);
       return row !== undefined && (row.expires_at === null || row.expires_at > now.getTime());
     });
   }
@@ -280,8 +282,7 @@ export class SQLiteRepository implements MemoryRepository {
       if (!row) return null;
       const next = apply(toMemory(row));
       const [, , content, metadata, tags, timestamp, expiresAt] = upsertParams(next);
-      this.run(UPDATE, [content, metadata, tags, timestamp, expiresAt, namespace, id]);
-      this.index.sync();
+      this.index.take(this.all<{ rid: number }>(UPDATE, [content, metadata, tags, timestamp, expiresAt, namespace, id]).map((r) => r.rid));
       return next;
     });
   }
@@ -292,9 +293,9 @@ export class SQLiteRepository implements MemoryRepository {
     const ids = params.ids === undefined ? '' : ' AND m.id IN (SELECT value FROM json_each(?))';
     const values = [params.namespace, ...filter.params, ...(params.ids === undefined ? [] : [JSON.stringify(params.ids)])];
     return this.write(() => {
-      const deleted = this.run(`DELETE FROM memories AS m WHERE m.namespace = ?${filter.text}${ids}`, values);
-      this.index.sync();
-      return deleted;
+      const deleted = this.all<{ rid: number }>(`DELETE FROM memories AS m WHERE m.namespace = ?${filter.text}${ids} RETURNING rid`, values).map((r) => r.rid);
+      this.index.take(deleted);
+      return deleted.length;
     });
   }
 
@@ -302,9 +303,9 @@ export class SQLiteRepository implements MemoryRepository {
     let deleted = 0;
     for (;;) {
       const n = this.write(() => {
-        const gone = this.run(PURGE, [now.getTime(), batch]);
-        this.index.sync();
-        return gone;
+        const gone = this.all<{ rid: number }>(PURGE, [now.getTime(), batch]).map((r) => r.rid);
+        this.index.take(gone);
+        return gone.length;
       });
       deleted += n;
       if (n < batch) return deleted;
@@ -377,7 +378,7 @@ export class SQLiteRepository implements MemoryRepository {
       const [{ n }] = this.all<{ n: number }>(`SELECT count(*) AS n FROM memories m WHERE m.namespace = ? AND ${LIVE}`, [namespace, now.getTime()]);
       this.index.dropNamespace(namespace);
       this.run('DELETE FROM memories WHERE namespace = ?', [namespace]);
-      this.index.sync(); // the queued rids are gone from both sides: only the queue empties
+      this.index.forgetQueue(namespace); // its memories are gone from both sides
       return n;
     });
   }
