@@ -28,7 +28,8 @@ export { SQLiteStore, type SQLiteStoreOptions } from './store/sqlite/sqlite-stor
 export type { SQLiteSource } from './store/sqlite/connect';
 export type { BackupOptions, BackupResult } from './store/sqlite/backup';
 export { SqlStore, type OptimizeResult, type OptimizeStep } from './store/sql-store';
-export type { Json, ListOptions, Memory, MemoryStore, NewMemory, SearchOptions, SearchResult, TableStats } from './types';
+export type { Json, ListOptions, Memory, MemoryStore, NewMemory, PrefixOption, SearchOptions, SearchResult, TableStats } from './types';
+export { namespacePath, parseNamespacePath } from './namespaces/path';
 export { LIMITS } from './validate';
 export { parseQuery, type QueryNode, type SearchMode } from './search/query';
 export { transfer, type NamespaceTransfer, type TransferOptions, type TransferProgress, type TransferResult } from './ops/transfer';

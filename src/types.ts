@@ -25,8 +25,22 @@ export interface SearchResult extends Memory {
   score: number;
 }
 
+/**
+ * Reads across a namespace path prefix (opt-in): every namespace whose path
+ * (`namespacePath(['users', '123'])`) starts with these labels. Without it a
+ * read sees one namespace, as always. Give `namespace` or `namespacePrefix`,
+ * not both. See docs/namespaces.md.
+ */
+export interface PrefixOption {
+  /**
+   * Labels of a namespace path; `[]` is every path namespace. Plain
+   * namespaces (`'user_123'`) are never under a prefix.
+   */
+  namespacePrefix?: string[];
+}
+
 /** Options of {@link MemoryStore.search}. */
-export interface SearchOptions {
+export interface SearchOptions extends PrefixOption {
   /** @defaultValue `'default'` */
   namespace?: string;
   /** @defaultValue 5 */
@@ -42,7 +56,7 @@ export interface SearchOptions {
 }
 
 /** Options of {@link MemoryStore.list}. */
-export interface ListOptions {
+export interface ListOptions extends PrefixOption {
   /** @defaultValue `'default'` */
   namespace?: string;
   /** @defaultValue no limit */
@@ -77,7 +91,8 @@ export interface MemoryStore {
   count(namespace?: string): Promise<number>;
   /** Removes every memory of the namespace; returns how many. */
   clear(namespace: string): Promise<number>;
-  getAllNamespaces(): Promise<string[]>;
+  /** Every namespace that holds memories (with `namespacePrefix`: those under it), in byte order. */
+  getAllNamespaces(options?: PrefixOption): Promise<string[]>;
   getAllMemories(namespace: string): Promise<Memory[]>;
   getTableStats(): Promise<TableStats>;
   close(): Promise<void>;

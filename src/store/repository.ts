@@ -8,6 +8,7 @@ import type { SearchMode } from '../search/query';
 import type { DocKey, ScoringIndex } from '../search/top-k';
 import type { Memory, TableStats } from '../types';
 import type { SchemaStatus } from '../migrate/schema-version';
+import type { NamespaceRange } from '../namespaces/codec';
 
 /**
  * What narrows the memories a read sees, besides its words: every read
@@ -43,6 +44,12 @@ export interface KeyedMemory {
 
 export interface PageParams extends MemoryFilter {
   namespace: string;
+  limit: number | undefined;
+  offset: number;
+}
+
+/** A page of memories across several namespaces (the namespaces under a path prefix). */
+export interface PageAcrossParams extends MemoryFilter {
   limit: number | undefined;
   offset: number;
 }
@@ -107,6 +114,19 @@ export interface MemoryRepository {
   count(namespace: string): Promise<number>;
   clear(namespace: string): Promise<number>;
   namespaces(): Promise<string[]>;
+  /**
+   * The namespaces in a byte range (a namespace path prefix's,
+   * namespaces/codec.ts) that hold memories, in byte order, at most `limit`
+   * of them: read from an index range, never by scanning the memories table.
+   */
+  namespacesIn(range: NamespaceRange, limit: number | undefined): Promise<string[]>;
+  /**
+   * Newest first across these namespaces (ties: id, then namespace, both
+   * descending by bytes), each namespace read newest first on its own index.
+   */
+  pageAcross(namespaces: string[], params: PageAcrossParams): Promise<Memory[]>;
+  /** How many memories these namespaces hold together. */
+  countAcross(namespaces: string[]): Promise<number>;
   /** Every namespace with how many memories it holds, in namespace order. */
   namespaceCounts(): Promise<{ namespace: string; count: number }[]>;
   stats(): Promise<TableStats>;

@@ -8,7 +8,7 @@
 import { ReadOnlyError, StoreClosedError, type SchemaTooNewError } from '../errors';
 import { newerSchemaMessage, tooNewError, type SchemaNewerInfo, type SchemaStatus } from '../migrate/schema-version';
 import { parseQuery } from '../search/query';
-import type { ListOptions, Memory, MemoryStore, NewMemory, SearchOptions, SearchResult, TableStats } from '../types';
+import type { ListOptions, Memory, MemoryStore, NewMemory, PrefixOption, SearchOptions, SearchResult, TableStats } from '../types';
 import { uuidv7 } from '../uuid';
 import {
   DEFAULT_SEARCH_LIMIT,
@@ -27,6 +27,8 @@ import {
 import { ValidationError } from '../errors';
 import type { MemoryRepository, OptimizeStep } from './repository';
 import { searchAll, searchAny } from './search';
+import { namespacesUnder, searchAcross } from './prefix';
+import { validateNamespacePrefix } from '../namespaces/path';
 
 export type { OptimizeStep } from './repository';
 
@@ -144,22 +146,36 @@ export abstract class SqlStore implements MemoryStore {
   async search(query: string, options: SearchOptions = {}): Promise<SearchResult[]> {
     const text = validateQuery(query);
     const opts = options ?? {};
+    const prefix = prefixOf(opts);
     const namespace = validateNamespace(opts.namespace, 'options.namespace');
     const limit = validateLimit(opts.limit, 'options.limit', DEFAULT_SEARCH_LIMIT, LIMITS.searchLimit)!;
     const tags = validateTags(opts.tags, 'options.tags');
     const mode = validateMode(opts.mode, 'options.mode');
     const tree = parseQuery(text, mode);
     if (!tree) return this.run(async () => []);
+    if (prefix) {
+      return this.run(async () => {
+        const namespaces = await namespacesUnder(this.repository, prefix, LIMITS.prefixSearchNamespaces, 'options.namespacePrefix', 'a search');
+        return searchAcross(this.repository, tree, { limit, tags, mode }, namespaces);
+      });
+    }
     const params = { namespace, limit, tags, mode };
     return this.run(() => (mode === 'all' ? searchAll(this.repository, tree, params) : searchAny(this.repository, tree, params)));
   }
 
   async list(options: ListOptions = {}): Promise<Memory[]> {
     const opts = options ?? {};
+    const prefix = prefixOf(opts);
     const namespace = validateNamespace(opts.namespace, 'options.namespace');
     const limit = validateLimit(opts.limit, 'options.limit', undefined);
     const offset = validateOffset(opts.offset, 'options.offset');
     const tags = validateTags(opts.tags, 'options.tags');
+    if (prefix) {
+      return this.run(async () => {
+        const namespaces = await namespacesUnder(this.repository, prefix, LIMITS.prefixNamespaces, 'options.namespacePrefix', 'a list');
+        return this.repository.pageAcross(namespaces, { limit, offset, tags });
+      });
+    }
     return this.run(() => this.repository.page({ namespace, limit, offset, tags }));
   }
 
@@ -174,7 +190,9 @@ export abstract class SqlStore implements MemoryStore {
     return this.write('clear', () => this.repository.clear(ns));
   }
 
-  async getAllNamespaces(): Promise<string[]> {
+  async getAllNamespaces(options: PrefixOption = {}): Promise<string[]> {
+    const prefix = prefixOf(options ?? {});
+    if (prefix) return this.run(() => namespacesUnder(this.repository, prefix, undefined, 'options.namespacePrefix', 'a listing'));
     return this.run(() => this.repository.namespaces());
   }
 
@@ -296,6 +314,15 @@ export abstract class SqlStore implements MemoryStore {
       timestamp: m.timestamp ?? new Date(now),
     }));
   }
+}
+
+/** The checked `namespacePrefix` of read options, or undefined; refused beside `namespace`. */
+function prefixOf(options: PrefixOption & { namespace?: string }): string[] | undefined {
+  if (options.namespacePrefix === undefined) return undefined;
+  if (options.namespace !== undefined) {
+    throw new ValidationError('options.namespacePrefix', 'cannot be given with options.namespace: a read sees one namespace or the namespaces under a prefix');
+  }
+  return validateNamespacePrefix(options.namespacePrefix, 'options.namespacePrefix');
 }
 
 /** Within one batch the last memory with a given (namespace, id) wins, as if saved one by one. */

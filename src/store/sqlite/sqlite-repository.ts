@@ -20,7 +20,9 @@ import { toFts5 } from '../../search/fts5';
 import type { QueryNode } from '../../search/query';
 import type { Json, Memory, TableStats } from '../../types';
 import type { DocKey } from '../../search/top-k';
-import type { Anchor, KeyedMemory, MemoryRepository, OptimizeParams, OptimizeStep, PageParams, TracedStatement } from '../repository';
+import type { NamespaceRange } from '../../namespaces/codec';
+import { newestFirst } from '../order';
+import type { Anchor, KeyedMemory, MemoryRepository, OptimizeParams, OptimizeStep, PageAcrossParams, PageParams, TracedStatement } from '../repository';
 import { openSQLite, sqliteFile, type SQLiteConnection, type SQLiteSource } from './connect';
 import { filterSql } from './filters';
 import { SQLiteSearchIndex, type SqlRunner } from './search-index';
@@ -65,6 +67,21 @@ const GET = `SELECT ${COLUMNS} FROM memories m WHERE m.namespace = ? AND m.id = 
 
 const pageSql = (filter: string): string => `SELECT ${COLUMNS} FROM memories m WHERE m.namespace = ?${filter}
   ORDER BY m."timestamp" DESC, m.id DESC LIMIT ? OFFSET ?`;
+
+/**
+ * The namespaces in `[start, end)` by bytes (parameters: start, end, end,
+ * limit; -1: all), one index seek
+ * each (a loose index scan of `memories_ns_id_uq`: the next namespace after
+ * the last one found), however many memories they hold.
+ */
+const NAMESPACES_IN = `WITH RECURSIVE ns(name) AS (
+    SELECT (SELECT namespace FROM memories WHERE namespace >= ? AND namespace < ? ORDER BY namespace LIMIT 1)
+    UNION ALL
+    SELECT (SELECT namespace FROM memories WHERE namespace > ns.name AND namespace < ? ORDER BY namespace LIMIT 1) FROM ns WHERE ns.name IS NOT NULL
+    LIMIT ?)
+  SELECT name FROM ns WHERE name IS NOT NULL`;
+
+const COUNT_ACROSS = `SELECT count(*) AS n FROM memories WHERE namespace IN (SELECT value FROM json_each(?))`;
 
 /** One side of an anchor's neighbours; parameters: anchor rid, namespace, timestamp twice, anchor rid, window. */
 const neighborSide = (before: boolean): string => `SELECT ? AS anchor, rid FROM (
@@ -283,6 +300,29 @@ export class SQLiteRepository implements MemoryRepository {
   async namespaces(): Promise<string[]> {
     const rows = this.db.selectDistinct({ namespace: memories.namespace }).from(memories).orderBy(asc(memories.namespace)).all();
     return rows.map((r) => r.namespace);
+  }
+
+  /** {@link NAMESPACES_IN}: one seek per namespace. */
+  async namespacesIn(range: NamespaceRange, limit: number | undefined): Promise<string[]> {
+    // The CTE's LIMIT stops the recursion after that many rows (the names come before the final NULL).
+    return this.all<{ name: string }>(NAMESPACES_IN, [range.start, range.end, range.end, limit ?? -1]).map((r) => r.name);
+  }
+
+  /**
+   * Each namespace's newest `offset + limit` (the `page` statement, on
+   * `memories_ns_ts_idx`), merged in JavaScript: the cost follows the
+   * namespaces and the page, never the memories they hold.
+   */
+  async pageAcross(namespaces: string[], params: PageAcrossParams): Promise<Memory[]> {
+    const each = params.limit === undefined ? undefined : params.limit + params.offset;
+    const rows: Memory[] = [];
+    for (const namespace of namespaces) rows.push(...(await this.page({ ...params, namespace, limit: each, offset: 0 })));
+    rows.sort(newestFirst);
+    return rows.slice(params.offset, params.limit === undefined ? undefined : params.offset + params.limit);
+  }
+
+  async countAcross(namespaces: string[]): Promise<number> {
+    return this.all<{ n: number }>(COUNT_ACROSS, [JSON.stringify(namespaces)])[0].n;
   }
 
   async stats(): Promise<TableStats> {

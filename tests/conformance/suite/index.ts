@@ -4,6 +4,7 @@ import { errorsSuite } from './errors';
 import { listSuite } from './list';
 import { namespacesSuite } from './namespaces';
 import { paritySuite } from './parity';
+import { prefixSuite } from './prefix';
 import { saveSuite } from './save';
 import { searchSuite } from './search';
 import { transactionsSuite } from './transactions';
@@ -17,6 +18,7 @@ export function describeMemoryStore(harness: StoreHarness): void {
   paritySuite(harness);
   listSuite(harness);
   namespacesSuite(harness);
+  prefixSuite(harness);
   errorsSuite(harness);
   transactionsSuite(harness);
 }
