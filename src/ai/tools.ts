@@ -36,11 +36,15 @@ export interface RecallOutput {
   memories: { id: string; content: string; tags: string[]; savedAt: string; score: number }[];
 }
 
-/** The tools {@link memoryTools} returns, keyed by the names the model calls them by. */
-export interface MemoryTools {
+/**
+ * The tools {@link memoryTools} returns, keyed by the names the model calls
+ * them by. A type alias, not an interface, so it is assignable to the AI
+ * SDK's `ToolSet` (an index signature).
+ */
+export type MemoryTools = {
   remember: Tool<RememberInput, RememberOutput>;
   recall: Tool<RecallInput, RecallOutput>;
-}
+};
 
 /** Options of {@link memoryTools}. */
 export interface MemoryToolsOptions {
