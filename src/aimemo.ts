@@ -3,7 +3,7 @@
  */
 import { parseQuery } from './search/query';
 import { SQLiteStore } from './store/sqlite/sqlite-store';
-import type { Json, Memory, MemoryStore, SearchOptions, SearchResult } from './types';
+import type { DeleteManyOptions, Json, ListOptions, Memory, MemoryPatch, MemoryStore, SearchOptions, SearchResult } from './types';
 import { validateLimit, validateNamespace, validateQuery } from './validate';
 
 /** Options of {@link AIMemo}. */
@@ -23,6 +23,10 @@ export interface AddOptions {
   tags?: string[];
   id?: string;
   timestamp?: Date;
+  /** When the memory expires (`null`: never). */
+  expiresAt?: Date | null;
+  /** Seconds from now until the memory expires ("keep scratch notes for a day": 86400). */
+  ttl?: number;
 }
 
 /** Options of {@link AIMemo.getContext}. */
@@ -74,9 +78,19 @@ export class AIMemo {
     return this.store.delete(id, this.namespace);
   }
 
-  /** Newest first. */
-  list(options: { limit?: number; offset?: number; tags?: string[] } = {}): Promise<Memory[]> {
+  /** Newest first; `where`, `since`, `until` and `tags` narrow it. */
+  list(options: Omit<ListOptions, 'namespace'> = {}): Promise<Memory[]> {
     return this.store.list({ ...(options ?? {}), namespace: this.namespace });
+  }
+
+  /** Changes a memory in place (see `MemoryStore.update`); null when there is none. */
+  update(id: string, patch: MemoryPatch): Promise<Memory | null> {
+    return this.store.update(id, patch, this.namespace);
+  }
+
+  /** Deletes this namespace's memories matching every selector given; returns how many (see `MemoryStore.deleteMany`). */
+  deleteMany(options: Omit<DeleteManyOptions, 'namespace'>): Promise<number> {
+    return this.store.deleteMany({ ...(options ?? {}), namespace: this.namespace });
   }
 
   /**

@@ -20,7 +20,9 @@ import { BaseStore, InvalidNamespaceError } from '@langchain/langgraph-checkpoin
 import type { GetOperation, Item, ListNamespacesOperation, Operation, OperationResults, PutOperation, SearchItem, SearchOperation } from '@langchain/langgraph-checkpoint';
 import { ValidationError } from '../errors';
 import { namespacePath, parseNamespacePath, validateNamespacePrefix } from '../namespaces/path';
-import type { Json, Memory, MemoryStore, NewMemory } from '../types';
+import type { Json, Memory, MemoryStore, NewMemory, Where } from '../types';
+import { validateWhere } from '../filter/where';
+import { filterToWhere } from './filter';
 import { describe, LIMITS, validateId, validateMetadata, validateOffset } from '../validate';
 import { listNamespaces } from './namespaces';
 import { searchText } from './text';
@@ -121,12 +123,12 @@ export class AIMemoStore extends BaseStore {
    * the items under the prefix, most recently updated first.
    */
   private async searchItems(op: CheckedSearch): Promise<SearchItem[]> {
-    const { prefix, query, limit, offset } = op;
+    const { prefix, query, limit, offset, where } = op;
     if (query) {
-      const hits = await this.memoryStore.search(query, { namespacePrefix: prefix, mode: 'any', limit: Math.min(MAX_PAGE, offset + limit) });
-      return hits.slice(offset).map((hit) => ({ ...toItem(hit), score: hit.score }));
+      const hits = await this.memoryStore.search(query, { namespacePrefix: prefix, mode: 'any', limit, offset, where });
+      return hits.map((hit) => ({ ...toItem(hit), score: hit.score }));
     }
-    const memories = await this.memoryStore.list({ namespacePrefix: prefix, limit, offset });
+    const memories = await this.memoryStore.list({ namespacePrefix: prefix, limit, offset, where });
     return memories.map(toItem);
   }
 
@@ -205,6 +207,7 @@ interface CheckedWrite {
 interface CheckedSearch {
   kind: 'search';
   prefix: string[];
+  where: Where | undefined;
   query: string | undefined;
   limit: number;
   offset: number;
@@ -263,13 +266,12 @@ function checkOperation(op: Operation, field: string, fields: string[]): Checked
   if (isSearch(op)) {
     const prefix = validateNamespacePrefix(op.namespacePrefix, `${field}.namespacePrefix`);
     if (op.query !== undefined && op.query !== null && typeof op.query !== 'string') throw new ValidationError(`${field}.query`, 'must be a string', describe(op.query));
-    if (op.filter !== undefined && op.filter !== null && Object.keys(op.filter).length > 0) {
-      throw new ValidationError(`${field}.filter`, 'is not supported yet');
-    }
+    const where = filterToWhere(op.filter, `${field}.filter`) as Where | undefined;
+    if (where) validateWhere(where, `${field}.filter`); // refused here, before any operation of the batch runs
     const limit = checkCount(op.limit, `${field}.limit`, 10);
     const offset = validateOffset(op.offset ?? 0, `${field}.offset`);
     if (offset + limit > MAX_PAGE) throw new ValidationError(`${field}.offset`, `plus limit must be at most ${MAX_PAGE}`, `${offset + limit}`);
-    return { kind: 'search', prefix, query: op.query || undefined, limit, offset };
+    return { kind: 'search', prefix, where, query: op.query || undefined, limit, offset };
   }
   if (isPut(op)) {
     const namespace = checkNamespace(op.namespace, `${field}.namespace`);

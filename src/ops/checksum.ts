@@ -23,10 +23,14 @@ function sortKeys(value: Json): Json {
 
 /**
  * The canonical text of a memory: `[namespace, id, content, metadata, tags, timestamp]`
- * as JSON, metadata keys sorted, the timestamp as `toISOString()`.
+ * as JSON, metadata keys sorted, the timestamp as `toISOString()`, and
+ * `expiresAt` (ISO 8601) appended for a memory that expires, so a memory
+ * without one has the checksum it had before expiry existed.
  */
 export function canonicalMemory(m: Memory): string {
-  return JSON.stringify([m.namespace, m.id, m.content, sortKeys(m.metadata), m.tags, m.timestamp.toISOString()]);
+  const fields: Json[] = [m.namespace, m.id, m.content, sortKeys(m.metadata), m.tags, m.timestamp.toISOString()];
+  if (m.expiresAt) fields.push(m.expiresAt.toISOString());
+  return JSON.stringify(fields);
 }
 
 /** SHA-256 of {@link canonicalMemory}, as 64 hex digits. */

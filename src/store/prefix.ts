@@ -23,8 +23,8 @@ const PARALLEL_SEARCHES = 4;
  * The namespaces under `prefix` that hold memories, in byte order; more than
  * `cap` of them is an error naming the option, before any of them is read.
  */
-export async function namespacesUnder(repository: MemoryRepository, prefix: string[], cap: number | undefined, field: string, what: string): Promise<string[]> {
-  const found = await repository.namespacesIn(pathRange(prefix), cap === undefined ? undefined : cap + 1);
+export async function namespacesUnder(repository: MemoryRepository, prefix: string[], cap: number | undefined, field: string, what: string, now: Date): Promise<string[]> {
+  const found = await repository.namespacesIn(pathRange(prefix), cap === undefined ? undefined : cap + 1, now);
   if (cap !== undefined && found.length > cap) {
     throw new ValidationError(field, `must not span more than ${cap} namespaces in ${what} (narrow the prefix, or read its namespaces one by one)`, `more than ${cap}`);
   }

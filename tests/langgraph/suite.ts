@@ -373,6 +373,37 @@ export function describeLangGraphStore(h: LangGraphHarness): void {
         expect(results.every((item) => item.namespace[0] === 'docs')).toBe(true);
       });
 
+      it('should search with simple filter', async () => {
+        const results = await store().search(['docs'], { filter: { category: 'programming' } });
+        expect(results.length).toBe(3);
+        expect(results.every((item) => item.value.category === 'programming')).toBe(true);
+      });
+
+      it('should search with advanced filter operators', async () => {
+        const results = await store().search(['docs'], { filter: { difficulty: { $eq: 'beginner' } } });
+        expect(results.length).toBe(2);
+        expect(results.every((item) => item.value.difficulty === 'beginner')).toBe(true);
+      });
+
+      it('should search with multiple filter conditions', async () => {
+        const results = await store().search(['docs'], { filter: { category: 'programming', difficulty: { $ne: 'advanced' } } });
+        expect(results.length).toBeGreaterThan(0);
+        expect(results.every((item) => item.value.category === 'programming' && item.value.difficulty !== 'advanced')).toBe(true);
+      });
+
+      it('should search with $in operator', async () => {
+        const results = await store().search(['docs'], { filter: { difficulty: { $in: ['beginner', 'intermediate'] } } });
+        expect(results.length).toBe(3);
+        expect(results.every((item) => ['beginner', 'intermediate'].includes(item.value.difficulty))).toBe(true);
+      });
+
+      it('should combine filtering with text search', async () => {
+        const results = await store().search(['docs'], { query: 'guide', filter: { difficulty: 'beginner' } });
+        expect(results.length).toBeGreaterThan(0);
+        expect(results.every((item) => item.value.difficulty === 'beginner')).toBe(true);
+        expect(results.some((item) => item.value.title.toLowerCase().includes('guide') || item.value.content.toLowerCase().includes('guide'))).toBe(true);
+      });
+
       it('should apply limit and offset', async () => {
         const page1 = await store().search(['docs'], { limit: 2, offset: 0 });
         const page2 = await store().search(['docs'], { limit: 2, offset: 2 });
@@ -491,6 +522,40 @@ export function describeLangGraphStore(h: LangGraphHarness): void {
       expect(hits[0].score).toBeGreaterThanOrEqual(hits[1].score!);
       expect((await store().search(['u', '1'], { query: 'hiking boots', offset: 1 })).map((i) => i.key)).toEqual(['n1']);
       expect((await store().search(['u'], { query: 'hiking', limit: 10 })).map((i) => i.key).sort()).toEqual(['n1', 'n2', 'p1']);
+    });
+
+    it('filters on value fields: typed, nested, arrays, $or, $exists, ranges; unknown operators refused', async () => {
+      await store().put(['f'], 'a', { n: 1, s: '1', nested: { lang: 'ts', level: 3 }, tags: ['x', 'y'], text: 'alpha otter' });
+      await store().put(['f'], 'b', { n: 2, s: '2', nested: { lang: 'py', level: 1 }, tags: ['y'], text: 'beta otter' });
+      await store().put(['f'], 'c', { n: 3, text: 'gamma otter' });
+      const keys = async (filter: Record<string, unknown>, query?: string) => (await store().search(['f'], { filter, query, limit: 10 })).map((i) => i.key).sort();
+      expect(await keys({ n: 1 })).toEqual(['a']);
+      expect(await keys({ n: '1' })).toEqual([]); // typed: 1 is not '1'
+      expect(await keys({ s: '1' })).toEqual(['a']);
+      expect(await keys({ nested: { lang: 'ts' } })).toEqual(['a']);
+      expect(await keys({ 'nested.level': { $gte: 1, $lt: 3 } })).toEqual(['b']);
+      expect(await keys({ tags: ['y'] })).toEqual(['a', 'b']);
+      expect(await keys({ tags: ['x', 'y'] })).toEqual(['a']);
+      expect(await keys({ $or: [{ n: 3 }, { s: '2' }] })).toEqual(['b', 'c']);
+      expect(await keys({ s: { $exists: false } })).toEqual(['c']);
+      expect(await keys({ n: { $nin: [1, 2] } })).toEqual(['c']);
+      expect(await keys({ n: { $gt: 1 } }, 'otter')).toEqual(['b', 'c']);
+      expect(await keys({})).toEqual(['a', 'b', 'c']);
+      for (const [filter, field] of [
+        [{ n: { $gtt: 1 } }, 'operations[0].filter.n.$gtt'],
+        [{ n: { $gt: 1, lang: 'x' } }, 'operations[0].filter.n'],
+        [{ $nor: [] }, 'operations[0].filter.$nor'],
+        [{ tags: [] }, 'operations[0].filter.tags'],
+      ] as const) {
+        const error = await store()
+          .batch([{ namespacePrefix: ['f'], filter, limit: 10, offset: 0 }])
+          .then(
+            () => undefined,
+            (e: unknown) => e,
+          );
+        expect(error).toBeInstanceOf(ValidationError);
+        expect((error as ValidationError).field).toBe(field);
+      }
     });
 
     it('stores labels LangGraph’s put refuses when they come through batch, and any key', async () => {

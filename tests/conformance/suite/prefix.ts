@@ -119,6 +119,26 @@ export function prefixSuite(h: StoreHarness): void {
       expect((await store().list({ namespacePrefix: [root, 'a'] })).map((m) => m.id)).toEqual(['child', 'deep', 'same']);
     });
 
+    it('counts across the prefix, and filters (where, since) apply across it', async () => {
+      expect(await store().count({ namespacePrefix: [root] })).toBe(LABELS.length + 2);
+      expect(await store().count({ namespacePrefix: [root, 'a'] })).toBe(3);
+      expect(await store().count({ namespacePrefix: [root, 'zzz'] })).toBe(0);
+      expect(await store().count({ namespacePrefix: [root], tags: ['t'] })).toBe(LABELS.length);
+      expect(await store().count({ namespacePrefix: [root], since: minute(30) })).toBe(2);
+      const tagged = uniqueNamespace('where');
+      await store().saveMany([
+        { id: '1', namespace: namespacePath([tagged, 'x']), content: 'filtered otter one', metadata: { kind: 'pet', n: 1 } },
+        { id: '2', namespace: namespacePath([tagged, 'y']), content: 'filtered otter two', metadata: { kind: 'wild', n: 2 } },
+        { id: '3', namespace: namespacePath([tagged, 'y', 'z']), content: 'filtered otter three', metadata: { kind: 'pet', n: 3 } },
+      ]);
+      const where = { kind: 'pet' };
+      expect((await store().list({ namespacePrefix: [tagged], where })).map((m) => m.id).sort()).toEqual(['1', '3']);
+      expect((await store().search('otter', { namespacePrefix: [tagged], where, mode: 'any', limit: 10 })).map((m) => m.id).sort()).toEqual(['1', '3']);
+      expect(await store().count({ namespacePrefix: [tagged], where: { n: { $gte: 2 } } })).toBe(2);
+      expect((await store().search('otter', { namespacePrefix: [tagged], mode: 'any', limit: 2, offset: 1 })).length).toBe(2);
+      await expectValidation(store().count({ namespace: 'a', namespacePrefix: ['a'] }), 'options.namespacePrefix', /cannot be given with options.namespace/);
+    });
+
     it('orders ties across namespaces the same way on every store (id, then namespace, descending by bytes)', async () => {
       const tie = uniqueNamespace('tie');
       const at = new Date(Date.UTC(2026, 0, 1));
