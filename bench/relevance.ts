@@ -18,6 +18,12 @@
  * exact BM25 on the same rows: SQLite FTS5 `ORDER BY rank` over every match of
  * the OR of the question's words (stop words out), one FTS5 table per
  * namespace so FTS5's statistics are the namespace's.
+ *
+ * `--langgraph` runs the protocol through LangGraph's BaseStore API instead:
+ * AIMemoStore on both backends, LangGraph's InMemoryStore and PostgresStore,
+ * beside the direct API (bench/langgraph.ts). `--langgraph-size 100k
+ * [--queries 50]` compares search latency at that many memories in one
+ * namespace.
  */
 import Database from 'better-sqlite3';
 import * as fs from 'node:fs';
@@ -26,6 +32,7 @@ import { PostgresStore, SQLiteStore, type MemoryStore, type NewMemory } from '..
 import { parseQuery, positiveWords } from '../src/search/query';
 import { loadConversations, locomoCandidates, locomoMissing, scaledMemories, type Conversation } from './locomo';
 import { BENCH_PG_URL, withScratchDatabase } from './scratch-database';
+import { langGraphReport, plainNamespaces, runLangGraphComparison, scaledNamespace } from './langgraph';
 
 const CATEGORY = { 1: 'multi-hop', 2: 'temporal', 3: 'open-domain', 4: 'single-hop' } as Record<number, string>;
 
@@ -169,23 +176,47 @@ async function backends(data: Corpus): Promise<Run[]> {
   return runs;
 }
 
-function parseArgs(argv: string[]): { target: string | undefined; scales: number[] | undefined } {
-  let target: string | undefined;
-  let scales: number[] | undefined;
+interface Args {
+  target: string | undefined;
+  scales: number[] | undefined;
+  /** `--langgraph`: through LangGraph's BaseStore API. */
+  langgraph: boolean;
+  /** `--langgraph-size N`: memories in the one namespace of the latency comparison. */
+  langgraphSize: number | undefined;
+  /** `--queries Q`: questions asked in the latency comparison. */
+  queries: number;
+}
+
+const usage = (message: string): never => {
+  console.error(message);
+  process.exit(2);
+};
+
+/** `100k` → 100000, `2m` → 2000000, `5000` → 5000. */
+function parseSize(text: string | undefined): number {
+  const m = /^(\d+)([km]?)$/i.exec(text ?? '');
+  if (!m) return usage('--langgraph-size takes a number of memories: 100k, 20000, 1m');
+  return Number(m[1]) * ({ '': 1, k: 1_000, m: 1_000_000 } as Record<string, number>)[m[2].toLowerCase()];
+}
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = { target: undefined, scales: undefined, langgraph: false, langgraphSize: undefined, queries: 50 };
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--scale') {
-      scales = (argv[++i] ?? '').split(',').map(Number);
-      if (scales.length === 0 || scales.some((r) => !Number.isInteger(r) || r < 0)) {
-        console.error('--scale takes whole numbers ≥ 0, comma-separated: --scale 0,3,10');
-        process.exit(2);
-      }
-    } else target = argv[i];
+      args.scales = (argv[++i] ?? '').split(',').map(Number);
+      if (args.scales.length === 0 || args.scales.some((r) => !Number.isInteger(r) || r < 0)) usage('--scale takes whole numbers ≥ 0, comma-separated: --scale 0,3,10');
+    } else if (argv[i] === '--langgraph') args.langgraph = true;
+    else if (argv[i] === '--langgraph-size') args.langgraphSize = parseSize(argv[++i]);
+    else if (argv[i] === '--queries') {
+      args.queries = Number(argv[++i]);
+      if (!Number.isInteger(args.queries) || args.queries < 1) usage('--queries takes a whole number ≥ 1');
+    } else args.target = argv[i];
   }
-  return { target, scales };
+  return args;
 }
 
 async function main(): Promise<void> {
-  const { target: given, scales } = parseArgs(process.argv.slice(2));
+  const { target: given, scales, langgraph, langgraphSize, queries } = parseArgs(process.argv.slice(2));
   const candidates = locomoCandidates(given);
   const target = candidates.find((c) => fs.existsSync(c));
   if (!target) {
@@ -198,7 +229,12 @@ async function main(): Promise<void> {
   if (!BENCH_PG_URL) console.log('no PostgreSQL server configured (AIMEMO_BENCH_PG_URL): PostgreSQL runs on PGlite\n');
 
   let failed = false;
-  if (!scales) {
+  if (langgraph || langgraphSize !== undefined) {
+    const namespaces = langgraphSize === undefined ? plainNamespaces(conversations) : [scaledNamespace(conversations, langgraphSize, queries)];
+    const runs = await runLangGraphComparison(namespaces, langgraphSize === undefined);
+    console.log(langGraphReport(runs, namespaces));
+    failed = runs.some((r) => r.errors > 0);
+  } else if (!scales) {
     const runs = await backends(corpus(conversations, 0));
     console.log(report(runs));
     failed = runs.some((r) => r.errors > 0);

@@ -114,7 +114,12 @@ export const searchNamespaces = aimemo.table(
     n: bigint('n', { mode: 'number' }).notNull().default(0),
     totalDl: bigint('total_dl', { mode: 'number' }).notNull().default(0),
   },
-  (t) => [uniqueIndex('search_namespaces_namespace_uq').on(t.namespace)],
+  (t) => [
+    uniqueIndex('search_namespaces_namespace_uq').on(t.namespace),
+    // The namespaces under a namespace path prefix: one range in byte order (src/namespaces/codec.ts), which an
+    // index in the database's collation cannot serve. Migration 0009_namespace-prefix-index (built online).
+    index('search_namespaces_namespace_c_idx').on(sql`${t.namespace} COLLATE "C"`),
+  ],
 );
 
 /** How many memories of a namespace hold each indexed word (lexeme). */

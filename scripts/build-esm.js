@@ -29,7 +29,7 @@ const dist = path.resolve(process.argv[2] ?? path.join(__dirname, '..', 'dist'))
 const esm = path.join(dist, 'esm');
 
 /** The CommonJS entry points (relative to dist) that get an ESM wrapper. */
-const ENTRIES = ['src/index.js', 'drizzle/sqlite.js', 'drizzle/postgres.js'];
+const ENTRIES = ['src/index.js', 'drizzle/sqlite.js', 'drizzle/postgres.js', 'src/langgraph/index.js', 'src/ai/index.js'];
 
 function walk(dir) {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {

@@ -40,6 +40,7 @@ export type {
   MemoryPatch,
   MemoryStore,
   NewMemory,
+  PrefixOption,
   SearchOptions,
   SearchResult,
   TableStats,
@@ -49,6 +50,7 @@ export type {
 } from './types';
 export { matchesWhere, validateWhere, type RangeOp, type WhereNode } from './filter/where';
 export type { MetadataIndex, MetadataIndexInfo, MetadataIndexResult } from './store/metadata-index';
+export { namespacePath, parseNamespacePath } from './namespaces/path';
 export { LIMITS } from './validate';
 export { parseQuery, type QueryNode, type SearchMode } from './search/query';
 export { transfer, type NamespaceTransfer, type TransferOptions, type TransferProgress, type TransferResult } from './ops/transfer';

@@ -44,8 +44,22 @@ export interface SearchResult extends Memory {
 export type { FilterOptions } from './filter/options';
 export type { Where, WhereOperators, WhereScalar } from './filter/where';
 
+/**
+ * Reads across a namespace path prefix (opt-in): every namespace whose path
+ * (`namespacePath(['users', '123'])`) starts with these labels. Without it a
+ * read sees one namespace, as always. Give `namespace` or `namespacePrefix`,
+ * not both. See docs/namespaces.md.
+ */
+export interface PrefixOption {
+  /**
+   * Labels of a namespace path; `[]` is every path namespace. Plain
+   * namespaces (`'user_123'`) are never under a prefix.
+   */
+  namespacePrefix?: string[];
+}
+
 /** Options of {@link MemoryStore.search}: the filter options narrow which memories can match. */
-export interface SearchOptions extends FilterOptions {
+export interface SearchOptions extends FilterOptions, PrefixOption {
   /** @defaultValue `'default'` */
   namespace?: string;
   /** @defaultValue 5 */
@@ -61,7 +75,7 @@ export interface SearchOptions extends FilterOptions {
 }
 
 /** Options of {@link MemoryStore.list}. */
-export interface ListOptions extends FilterOptions {
+export interface ListOptions extends FilterOptions, PrefixOption {
   /** @defaultValue `'default'` */
   namespace?: string;
   /** @defaultValue no limit */
@@ -89,7 +103,7 @@ export interface MemoryPage {
 }
 
 /** Options of the options form of {@link MemoryStore.count}. */
-export interface CountOptions extends FilterOptions {
+export interface CountOptions extends FilterOptions, PrefixOption {
   /** @defaultValue `'default'` */
   namespace?: string;
 }
@@ -159,7 +173,8 @@ export interface MemoryStore {
   purgeExpired(): Promise<number>;
   /** Removes every memory of the namespace; returns how many. */
   clear(namespace: string): Promise<number>;
-  getAllNamespaces(): Promise<string[]>;
+  /** Every namespace that holds memories (with `namespacePrefix`: those under it), in byte order. */
+  getAllNamespaces(options?: PrefixOption): Promise<string[]>;
   getAllMemories(namespace: string): Promise<Memory[]>;
   getTableStats(): Promise<TableStats>;
   close(): Promise<void>;

@@ -4,6 +4,7 @@
  * naming the field as the caller wrote it and the rule, never the value itself.
  */
 import { ValidationError } from './errors';
+import { decodePath, PATH_SEPARATOR } from './namespaces/codec';
 import type { Json, NewMemory } from './types';
 
 /** Size limits applied to every memory, on every store. */
@@ -40,6 +41,10 @@ export const LIMITS = Object.freeze({
   wherePathKeys: 16,
   /** Bytes of a whole `where` filter as JSON. */
   whereBytes: 65_536,
+  /** Namespaces one search with `namespacePrefix` may span (each is searched on its own: docs/namespaces.md). */
+  prefixSearchNamespaces: 100,
+  /** Namespaces one `list` or `count` with `namespacePrefix` may span. */
+  prefixNamespaces: 10_000,
 });
 
 export const DEFAULT_NAMESPACE = 'default';
@@ -75,10 +80,18 @@ function checkName(value: unknown, field: string, max: number): string {
   return value;
 }
 
-/** A namespace: 1-255 characters; `'default'` when undefined. Case-sensitive. */
+/**
+ * A namespace: 1-255 characters; `'default'` when undefined. Case-sensitive.
+ * One that starts with U+001F is a namespace path (namespaces/codec.ts) and
+ * must be well formed, so that every namespace a prefix read meets is a path.
+ */
 export function validateNamespace(value: unknown, field = 'namespace'): string {
   if (value === undefined) return DEFAULT_NAMESPACE;
-  return checkName(value, field, LIMITS.namespaceChars);
+  const name = checkName(value, field, LIMITS.namespaceChars);
+  if (name.startsWith(PATH_SEPARATOR) && decodePath(name) === null) {
+    throw new ValidationError(field, 'starts with U+001F, so it must be a namespace path as namespacePath() writes it (each label ended by U+001F, U+001E escaping)');
+  }
+  return name;
 }
 
 /** An id: 1-255 characters. */

@@ -9,6 +9,7 @@ import type { SearchMode } from '../search/query';
 import type { DocKey, ScoringIndex } from '../search/top-k';
 import type { Memory, TableStats } from '../types';
 import type { SchemaStatus } from '../migrate/schema-version';
+import type { NamespaceRange } from '../namespaces/codec';
 import type { MetadataIndexInfo } from './metadata-index';
 
 /**
@@ -67,6 +68,12 @@ export interface PageParams extends MemoryFilter {
   offset: number;
   /** Keyset paging: only memories after this position in the list order (no OFFSET scan). */
   after?: PagePosition;
+}
+
+/** A page of memories across several namespaces (the namespaces under a path prefix). */
+export interface PageAcrossParams extends MemoryFilter {
+  limit: number | undefined;
+  offset: number;
 }
 
 export interface CountParams extends MemoryFilter {
@@ -168,6 +175,20 @@ export interface MemoryRepository {
   clear(namespace: string, now: Date): Promise<number>;
   /** The namespaces holding a memory not expired at `now`. */
   namespaces(now: Date): Promise<string[]>;
+  /**
+   * The namespaces in a byte range (a namespace path prefix's,
+   * namespaces/codec.ts) that hold a memory not expired at `now`, in byte
+   * order, at most `limit` of them: read from an index range, never by
+   * scanning the memories table.
+   */
+  namespacesIn(range: NamespaceRange, limit: number | undefined, now: Date): Promise<string[]>;
+  /**
+   * Newest first across these namespaces (ties: id, then namespace, both
+   * descending by bytes), each namespace read newest first on its own index.
+   */
+  pageAcross(namespaces: string[], params: PageAcrossParams): Promise<Memory[]>;
+  /** How many memories these namespaces hold together that pass the filter. */
+  countAcross(namespaces: string[], filter: MemoryFilter): Promise<number>;
   /** Every namespace with how many memories (not expired at `now`) it holds, in namespace order. */
   namespaceCounts(now: Date): Promise<{ namespace: string; count: number }[]>;
   /** Counted over the memories not expired at `now`. */

@@ -19,6 +19,7 @@ import type {
   MemoryPatch,
   MemoryStore,
   NewMemory,
+  PrefixOption,
   SearchOptions,
   SearchResult,
   TableStats,
@@ -43,6 +44,8 @@ import { validateMetadataIndex, type MetadataIndex, type MetadataIndexInfo, type
 import { applyPatch, validatePatch } from './patch';
 import type { MemoryRepository, OptimizeStep, SearchParams } from './repository';
 import { searchAll, searchAny } from './search';
+import { namespacesUnder, searchAcross } from './prefix';
+import { validateNamespacePrefix } from '../namespaces/path';
 
 export type { OptimizeStep } from './repository';
 
@@ -176,6 +179,7 @@ export abstract class SqlStore implements MemoryStore {
   async search(query: string, options: SearchOptions = {}): Promise<SearchResult[]> {
     const text = validateQuery(query);
     const opts = options ?? {};
+    const prefix = prefixOf(opts);
     const namespace = validateNamespace(opts.namespace, 'options.namespace');
     const limit = validateLimit(opts.limit, 'options.limit', DEFAULT_SEARCH_LIMIT, LIMITS.searchLimit)!;
     const offset = validateOffset(opts.offset, 'options.offset');
@@ -184,18 +188,33 @@ export abstract class SqlStore implements MemoryStore {
     const mode = validateMode(opts.mode, 'options.mode');
     const tree = parseQuery(text, mode);
     if (!tree) return this.run(async () => []);
-    const params: SearchParams = { namespace, limit: offset + limit, mode, ...filter, now: new Date() };
+    const now = new Date();
+    if (prefix) {
+      return this.run(async () => {
+        const namespaces = await namespacesUnder(this.repository, prefix, LIMITS.prefixSearchNamespaces, 'options.namespacePrefix', 'a search', now);
+        return (await searchAcross(this.repository, tree, { limit: offset + limit, mode, ...filter, now }, namespaces)).slice(offset);
+      });
+    }
+    const params: SearchParams = { namespace, limit: offset + limit, mode, ...filter, now };
     return this.run(async () => (await (mode === 'all' ? searchAll(this.repository, tree, params) : searchAny(this.repository, tree, params))).slice(offset));
   }
 
   /** Newest first (ties: id descending), narrowed by the filter options. */
   async list(options: ListOptions = {}): Promise<Memory[]> {
     const opts = options ?? {};
+    const prefix = prefixOf(opts);
     const namespace = validateNamespace(opts.namespace, 'options.namespace');
     const limit = validateLimit(opts.limit, 'options.limit', undefined);
     const offset = validateOffset(opts.offset, 'options.offset');
     const filter = validateFilter(opts);
-    return this.run(() => this.repository.page({ namespace, limit, offset, ...filter, now: new Date() }));
+    const now = new Date();
+    if (prefix) {
+      return this.run(async () => {
+        const namespaces = await namespacesUnder(this.repository, prefix, LIMITS.prefixNamespaces, 'options.namespacePrefix', 'a list', now);
+        return this.repository.pageAcross(namespaces, { limit, offset, ...filter, now });
+      });
+    }
+    return this.run(() => this.repository.page({ namespace, limit, offset, ...filter, now }));
   }
 
   /**
@@ -232,9 +251,17 @@ export abstract class SqlStore implements MemoryStore {
       return this.run(() => this.repository.count({ namespace: ns, tags: [], now: new Date() }));
     }
     const opts = namespaceOrOptions;
+    const prefix = prefixOf(opts);
     const namespace = validateNamespace(opts.namespace, 'options.namespace');
     const filter = validateFilter(opts);
-    return this.run(() => this.repository.count({ namespace, ...filter, now: new Date() }));
+    const now = new Date();
+    if (prefix) {
+      return this.run(async () => {
+        const namespaces = await namespacesUnder(this.repository, prefix, LIMITS.prefixNamespaces, 'options.namespacePrefix', 'a count', now);
+        return this.repository.countAcross(namespaces, { ...filter, now });
+      });
+    }
+    return this.run(() => this.repository.count({ namespace, ...filter, now }));
   }
 
   /**
@@ -298,8 +325,11 @@ export abstract class SqlStore implements MemoryStore {
     return this.write('clear', () => this.repository.clear(ns, new Date()));
   }
 
-  async getAllNamespaces(): Promise<string[]> {
-    return this.run(() => this.repository.namespaces(new Date()));
+  async getAllNamespaces(options: PrefixOption = {}): Promise<string[]> {
+    const prefix = prefixOf(options ?? {});
+    const now = new Date();
+    if (prefix) return this.run(() => namespacesUnder(this.repository, prefix, undefined, 'options.namespacePrefix', 'a listing', now));
+    return this.run(() => this.repository.namespaces(now));
   }
 
   async getAllMemories(namespace: string): Promise<Memory[]> {
@@ -475,6 +505,15 @@ function validateIds(value: unknown, field: string): string[] | undefined {
   if (!Array.isArray(value)) throw new ValidationError(field, 'must be an array of ids', describe(value));
   if (value.length > LIMITS.deleteIds) throw new ValidationError(field, `must hold at most ${LIMITS.deleteIds} ids`, `${value.length}`);
   return [...new Set(value.map((id, i) => validateId(id, `${field}[${i}]`)))];
+}
+
+/** The checked `namespacePrefix` of read options, or undefined; refused beside `namespace`. */
+function prefixOf(options: PrefixOption & { namespace?: string }): string[] | undefined {
+  if (options.namespacePrefix === undefined) return undefined;
+  if (options.namespace !== undefined) {
+    throw new ValidationError('options.namespacePrefix', 'cannot be given with options.namespace: a read sees one namespace or the namespaces under a prefix');
+  }
+  return validateNamespacePrefix(options.namespacePrefix, 'options.namespacePrefix');
 }
 
 /** Within one batch the last memory with a given (namespace, id) wins, as if saved one by one. */

@@ -42,9 +42,13 @@ describe('online migration plans', () => {
       ['0006_ns-ts-seq-index', true],
       ['0007_expiry', false],
       ['0008_expiry-index', true],
+      ['0009_namespace-prefix-index', true],
     ]);
     expect(onlinePlan(byTag('0006_ns-ts-seq-index')).map((s) => s.sql)).toEqual([
       'CREATE INDEX CONCURRENTLY IF NOT EXISTS "memories_ns_ts_seq_idx" ON "aimemo"."memories" USING btree ("namespace","timestamp","seq")',
+    ]);
+    expect(onlinePlan(byTag('0009_namespace-prefix-index')).map((s) => s.sql)).toEqual([
+      'CREATE INDEX CONCURRENTLY IF NOT EXISTS "search_namespaces_namespace_c_idx" ON "aimemo"."search_namespaces" USING btree ("namespace" COLLATE "C")',
     ]);
     const plan = onlinePlan(byTag('0002_ns-gin-indexes'));
     expect(plan.map((s) => s.kind)).toEqual(['plain', 'create-index', 'create-index', 'drop-index', 'drop-index']);

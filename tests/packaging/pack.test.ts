@@ -26,7 +26,7 @@ import { PG_URL, createTestDatabase } from '../helpers/postgres';
 import { REPO, REPO_MODULES, appEnv, expectExit, installApp, lastJson, mustRun, pack, run, versionOf, type PackResult } from '../helpers/pack';
 
 const MIGRATE_CONFIG = 'node_modules/aimemo/drizzle.config.ts';
-const EXPECTED_EXPORTS = ['.', './drizzle/sqlite', './drizzle/postgres', './package.json'];
+const EXPECTED_EXPORTS = ['.', './drizzle/sqlite', './drizzle/postgres', './langgraph', './ai', './package.json'];
 
 function listFiles(dir: string, base = dir): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
@@ -128,6 +128,37 @@ console.log(JSON.stringify({
   root, keys: Object.keys(pkg.exports), entries, deep,
   main: fs.existsSync(path.join(root, pkg.main)), types: fs.existsSync(path.join(root, pkg.types)),
 }));
+`;
+
+/**
+ * The integrations with their optional peers installed: AIMemoStore under
+ * LangGraph's BaseStore API and memoryTools' execute, from ESM and from
+ * CommonJS, on one SQLite file.
+ */
+const INTEGRATIONS_SCRIPT = `
+import { SQLiteStore, AIMemo } from 'aimemo';
+import { AIMemoStore } from 'aimemo/langgraph';
+import { memoryTools } from 'aimemo/ai';
+import { BaseStore } from '@langchain/langgraph-checkpoint';
+import { createRequire } from 'node:module';
+const require = createRequire(import.meta.url);
+const memory = new SQLiteStore(process.env.DB_FILE);
+const store = new AIMemoStore(memory);
+await store.put(['users', '1', 'memories'], 'k', { text: 'Packed otters swim' });
+const item = await store.get(['users', '1', 'memories'], 'k');
+const hits = await store.search(['users'], { query: 'otters' });
+const tools = memoryTools(new AIMemo({ store: memory, namespace: 'tools' }));
+const saved = await tools.remember.execute({ content: 'Packed tools remember' }, { toolCallId: 'x', messages: [] });
+const recalled = await tools.recall.execute({ query: 'remember' }, { toolCallId: 'x', messages: [] });
+const cjs = require('aimemo/langgraph');
+console.log(JSON.stringify({
+  value: item.value, hits: hits.map((h) => h.key), saved: saved.saved, recalled: recalled.memories.map((m) => m.content),
+  sameClass: cjs.AIMemoStore === AIMemoStore,
+  // The CommonJS build extends the CommonJS BaseStore; an ESM app's BaseStore is the ESM build's class.
+  cjsBaseStore: store instanceof require('@langchain/langgraph-checkpoint').BaseStore,
+  esmBaseStore: store instanceof BaseStore,
+}));
+await memory.close();
 `;
 
 /** The same subpaths through ESM resolution (and import, for the code entries). */
@@ -271,6 +302,11 @@ describe('the packed package, installed into an app', () => {
           'drizzle-orm': versionOf(REPO_MODULES, 'drizzle-orm'),
           postgres: versionOf(REPO_MODULES, 'postgres'),
           'drizzle-kit': versionOf(REPO_MODULES, 'drizzle-kit'),
+          // The optional peers of aimemo/langgraph and aimemo/ai.
+          '@langchain/langgraph-checkpoint': versionOf(REPO_MODULES, '@langchain/langgraph-checkpoint'),
+          '@langchain/core': versionOf(REPO_MODULES, '@langchain/core'),
+          ai: versionOf(REPO_MODULES, 'ai'),
+          zod: versionOf(REPO_MODULES, 'zod'),
         },
       }),
     );
@@ -283,6 +319,7 @@ describe('the packed package, installed into an app', () => {
       'exports.cjs': EXPORTS_CJS_SCRIPT,
       'exports.mjs': EXPORTS_ESM_SCRIPT,
       'open.cjs': OPEN_SCRIPT,
+      'integrations.mjs': INTEGRATIONS_SCRIPT,
       'app-schema.ts': APP_SCHEMA,
       'app-drizzle.config.ts': appConfig('[...EXCLUDE_AIMEMO_TABLES]'),
       'old-advice.config.ts': appConfig("['!memories', '!memories_fts*']"),
@@ -303,12 +340,13 @@ describe('the packed package, installed into an app', () => {
       'package.json', 'README.md', 'CHANGELOG.md', 'LICENSE', 'drizzle.config.ts', 'drizzle/sqlite.ts', 'drizzle/postgres.ts',
       'dist/src/index.js', 'dist/src/index.d.ts', 'dist/drizzle/sqlite.js', 'dist/drizzle/postgres.js',
       'dist/esm/package.json', 'dist/esm/src/index.js', 'dist/esm/src/index.d.ts', 'dist/esm/drizzle/sqlite.js', 'dist/esm/drizzle/postgres.d.ts',
+      'dist/src/langgraph/index.js', 'dist/esm/src/langgraph/index.d.ts', 'dist/src/ai/index.js', 'dist/esm/src/ai/index.d.ts', 'langgraph/package.json', 'ai/package.json',
     ]) {
       expect(files).toContain(f);
     }
     for (const f of listFiles(path.join(REPO, 'migrations'))) expect(files).toContain(`migrations/${f}`);
     for (const f of listFiles(path.join(REPO, 'docs'))) expect(files).toContain(`docs/${f}`);
-    expect(files.filter((f) => !/^(dist|migrations|drizzle|docs)\//.test(f) && !/^(package\.json|drizzle\.config\.ts|README\.md|LICENSE|CHANGELOG\.md)$/.test(f))).toEqual([]);
+    expect(files.filter((f) => !/^(dist|migrations|drizzle|docs)\//.test(f) && !/^(package\.json|drizzle\.config\.ts|README\.md|LICENSE|CHANGELOG\.md|(langgraph|ai)\/package\.json)$/.test(f))).toEqual([]);
     expect(files.filter((f) => /\.db(-wal|-shm)?$|\.tgz$/.test(f))).toEqual([]);
   });
 
@@ -351,6 +389,20 @@ describe('the packed package, installed into an app', () => {
       const expected = key === './package.json' ? cjs.entries[key].resolved! : cjs.entries[key].resolved!.replace(`${path.sep}dist${path.sep}`, `${path.sep}dist${path.sep}esm${path.sep}`);
       expect(e.resolved).toBe(expected);
     }
+  });
+
+  it('runs aimemo/langgraph and aimemo/ai from the app, with their optional peers installed', async () => {
+    const r = await node('integrations.mjs', { DB_FILE: path.join(tmp, 'integrations.db') });
+    expectExit(r, 0, 'node integrations.mjs');
+    expect(lastJson(r)).toEqual({
+      value: { text: 'Packed otters swim' },
+      hits: ['k'],
+      saved: true,
+      recalled: ['Packed tools remember'],
+      sameClass: true,
+      cjsBaseStore: true,
+      esmBaseStore: false,
+    });
   });
 
   it('installs the aimemo CLI: npx aimemo migrates, adds and searches from the app', async () => {

@@ -12,8 +12,9 @@ import { appliedPostgresVersion, migratePostgres, rowsOf, type AnyPgDatabase } f
 import type { SchemaStatus } from '../../migrate/schema-version';
 import type { DocKey } from '../../search/top-k';
 import type { Json, Memory, TableStats } from '../../types';
+import type { NamespaceRange } from '../../namespaces/codec';
 import { IndexCache, parseIndexName, type IndexedPaths, type MetadataIndexInfo } from '../metadata-index';
-import type { Anchor, ApplyPatch, CountParams, DeleteParams, KeyedMemory, MemoryRepository, OptimizeParams, OptimizeStep, PageParams, TracedStatement } from '../repository';
+import type { Anchor, ApplyPatch, CountParams, DeleteParams, KeyedMemory, MemoryFilter, MemoryRepository, OptimizeParams, OptimizeStep, PageAcrossParams, PageParams, TracedStatement } from '../repository';
 import type { PostgresConnection } from './connect';
 import { filterSql, liveSql } from './filters';
 import { PostgresSearchIndex } from './search-index';
@@ -21,6 +22,12 @@ import { indexExpression } from './where-sql';
 
 /** Rows per upsert statement (one JSON parameter each): a few MB at most. */
 const UPSERT_CHUNK = 5000;
+
+/**
+ * The depth that reads a whole namespace in a LATERAL subquery: a number, not
+ * `LIMIT NULL` (PGlite 0.5 mishandles a LATERAL LIMIT NULL; see search-index.ts).
+ */
+const ALL_ROWS = 2_147_483_647;
 
 
 /** Renders statements to text and parameters. */
@@ -326,6 +333,66 @@ export class PostgresRepository implements MemoryRepository {
         WHERE EXISTS (SELECT 1 FROM ${memories} m WHERE m.namespace = n.namespace AND ${liveSql(now)}) ORDER BY n.namespace COLLATE "C"`),
     );
     return rows.map((r) => r.namespace);
+  }
+
+  /**
+   * The registry of namespaces (`search_namespaces`, kept by the index
+   * triggers) read on its `COLLATE "C"` index (migration
+   * 0009_namespace-prefix-index), plus rows still queued from before the
+   * search index (an upgrade's backlog; the queue is empty otherwise), each
+   * kept when it holds a memory not expired at `now` (a namespace emptied by
+   * deletes keeps its registry row):
+   * ```sql
+   * SELECT c.namespace FROM (SELECT namespace FROM aimemo.search_namespaces WHERE namespace COLLATE "C" >= $1 AND namespace COLLATE "C" < $2
+   *   UNION SELECT namespace FROM aimemo.search_pending WHERE …) c
+   * WHERE EXISTS (SELECT 1 FROM aimemo.memories m WHERE m.namespace = c.namespace AND <live>)
+   * ORDER BY c.namespace COLLATE "C" LIMIT $3
+   * ```
+   */
+  async namespacesIn(range: NamespaceRange, limit: number | undefined, now: Date): Promise<string[]> {
+    const inRange = (column: SQL) => sql`${column} COLLATE "C" >= ${range.start} AND ${column} COLLATE "C" < ${range.end}`;
+    const rows = rowsOf<{ namespace: string }>(
+      await this.execute(sql`
+        SELECT c.namespace FROM (
+          SELECT r.namespace FROM aimemo.search_namespaces r WHERE ${inRange(sql.raw('r.namespace'))}
+          UNION
+          SELECT q.namespace FROM aimemo.search_pending q WHERE ${inRange(sql.raw('q.namespace'))}
+        ) c
+        WHERE EXISTS (SELECT 1 FROM ${memories} m WHERE m.namespace = c.namespace AND ${liveSql(now)})
+        ORDER BY c.namespace COLLATE "C" LIMIT ${limit ?? null}`),
+    );
+    return rows.map((r) => r.namespace);
+  }
+
+  /**
+   * Each namespace's newest `offset + limit` on `memories_ns_ts_id_idx` (a
+   * LATERAL subquery per namespace), merged by the outer ORDER BY:
+   * ```sql
+   * SELECT … FROM unnest($1::text[]) n(ns) CROSS JOIN LATERAL (SELECT … FROM aimemo.memories m
+   *   WHERE m.namespace = n.ns AND <filter> ORDER BY m."timestamp" DESC, m.id COLLATE "C" DESC LIMIT $2) x
+   * ORDER BY x."timestamp" DESC, x.id COLLATE "C" DESC, x.namespace COLLATE "C" DESC LIMIT $3 OFFSET $4
+   * ```
+   */
+  async pageAcross(namespaces: string[], params: PageAcrossParams): Promise<Memory[]> {
+    if (namespaces.length === 0) return [];
+    const each = params.limit === undefined ? ALL_ROWS : Math.min(ALL_ROWS, params.limit + params.offset);
+    const rows = rowsOf<MemoryRow>(
+      await this.execute(sql`
+        SELECT x.* FROM unnest(${sql.param(namespaces)}::text[]) AS n(ns) CROSS JOIN LATERAL (
+          SELECT ${COLUMNS} FROM ${memories} m WHERE m.namespace = n.ns${filterSql(params, await this.indexed())}
+          ORDER BY m."timestamp" DESC, m.id COLLATE "C" DESC LIMIT ${each}) x
+        ORDER BY x."timestamp" DESC, x.id COLLATE "C" DESC, x.namespace COLLATE "C" DESC
+        LIMIT ${params.limit ?? null} OFFSET ${params.offset}`),
+    );
+    return rows.map(toMemory);
+  }
+
+  async countAcross(namespaces: string[], filter: MemoryFilter): Promise<number> {
+    if (namespaces.length === 0) return 0;
+    const rows = rowsOf<{ n: number | string }>(
+      await this.execute(sql`SELECT count(*) AS n FROM ${memories} m WHERE m.namespace = ANY(${sql.param(namespaces)}::text[])${filterSql(filter, await this.indexed())}`),
+    );
+    return Number(rows[0].n);
   }
 
   async stats(now: Date): Promise<TableStats> {

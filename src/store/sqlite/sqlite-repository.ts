@@ -21,7 +21,9 @@ import type { QueryNode } from '../../search/query';
 import type { DocKey } from '../../search/top-k';
 import type { Json, Memory, TableStats } from '../../types';
 import { IndexCache, NO_INDEXES, parseIndexName, type IndexedPaths, type MetadataIndexInfo } from '../metadata-index';
-import type { Anchor, ApplyPatch, CountParams, DeleteParams, KeyedMemory, MemoryRepository, OptimizeParams, OptimizeStep, PageParams, TracedStatement } from '../repository';
+import type { NamespaceRange } from '../../namespaces/codec';
+import { newestFirst } from '../order';
+import type { Anchor, ApplyPatch, CountParams, DeleteParams, KeyedMemory, MemoryFilter, MemoryRepository, OptimizeParams, OptimizeStep, PageAcrossParams, PageParams, TracedStatement } from '../repository';
 import { openSQLite, sqliteFile, type SQLiteConnection, type SQLiteSource } from './connect';
 import { filterSql, LIVE } from './filters';
 import { SQLiteSearchIndex, type SqlRunner } from './search-index';
@@ -77,6 +79,16 @@ const pageSql = (filter: string, after: boolean, hint = ''): string => `SELECT $
   after ? ' AND m."timestamp" <= ? AND (m."timestamp", m.id) < (?, ?)' : ''
 }
   ORDER BY m."timestamp" DESC, m.id DESC LIMIT ? OFFSET ?`;
+
+/**
+ * The first namespace in `[from, end)` by bytes (`>=` from, or `>` after it),
+ * one seek of `memories_ns_id_uq`, and whether it holds a memory not expired
+ * at `now`; parameters: from, end, now.
+ */
+const nextNamespace = (inclusive: boolean): string => `SELECT n.namespace, EXISTS (SELECT 1 FROM memories m WHERE m.namespace = n.namespace AND ${LIVE}) AS live
+  FROM (SELECT namespace FROM memories WHERE namespace ${inclusive ? '>=' : '>'} ? AND namespace < ? ORDER BY namespace LIMIT 1) n`;
+const FIRST_NAMESPACE = nextNamespace(true);
+const NEXT_NAMESPACE = nextNamespace(false);
 
 /** One side of an anchor's neighbours; parameters: anchor rid, namespace, now, timestamp twice, anchor rid, window. */
 const neighborSide = (before: boolean): string => `SELECT ? AS anchor, rid FROM (
@@ -395,6 +407,42 @@ export class SQLiteRepository implements MemoryRepository {
       [now.getTime()],
     );
     return rows.map((r) => r.namespace);
+  }
+
+  /**
+   * A loose index scan: one seek per namespace in the range (the next one
+   * after the last found), however many memories each holds, until `limit`
+   * live ones are found. SQLite runs in process, so each step is a prepared
+   * statement call of a few microseconds.
+   */
+  async namespacesIn(range: NamespaceRange, limit: number | undefined, now: Date): Promise<string[]> {
+    const found: string[] = [];
+    let row = this.all<{ namespace: string; live: number }>(FIRST_NAMESPACE, [now.getTime(), range.start, range.end])[0];
+    while (row && (limit === undefined || found.length < limit)) {
+      if (row.live) found.push(row.namespace);
+      row = this.all<{ namespace: string; live: number }>(NEXT_NAMESPACE, [now.getTime(), row.namespace, range.end])[0];
+    }
+    return found;
+  }
+
+  /**
+   * Each namespace's newest `offset + limit` (the `page` statement, on
+   * `memories_ns_ts_idx`), merged in JavaScript: the cost follows the
+   * namespaces and the page, never the memories they hold.
+   */
+  async pageAcross(namespaces: string[], params: PageAcrossParams): Promise<Memory[]> {
+    const each = params.limit === undefined ? undefined : params.limit + params.offset;
+    const rows: Memory[] = [];
+    for (const namespace of namespaces) rows.push(...(await this.page({ ...params, namespace, limit: each, offset: 0 })));
+    rows.sort(newestFirst);
+    return rows.slice(params.offset, params.limit === undefined ? undefined : params.offset + params.limit);
+  }
+
+  /** One count per namespace (each on its own indexes, as `count` reads it). */
+  async countAcross(namespaces: string[], filter: MemoryFilter): Promise<number> {
+    let total = 0;
+    for (const namespace of namespaces) total += await this.count({ ...filter, namespace });
+    return total;
   }
 
   async stats(now: Date): Promise<TableStats> {

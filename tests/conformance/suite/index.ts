@@ -8,6 +8,7 @@ import { listSuite } from './list';
 import { namespacesSuite } from './namespaces';
 import { pagesSuite } from './pages';
 import { paritySuite } from './parity';
+import { prefixSuite } from './prefix';
 import { rankingSuite } from './ranking';
 import { saveSuite } from './save';
 import { searchSuite } from './search';
@@ -25,6 +26,7 @@ export function describeMemoryStore(harness: StoreHarness): void {
   rankingSuite(harness);
   listSuite(harness);
   namespacesSuite(harness);
+  prefixSuite(harness);
   errorsSuite(harness);
   transactionsSuite(harness);
   filtersSuite(harness);
