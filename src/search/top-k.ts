@@ -11,22 +11,28 @@
  *
  * That is Fagin's threshold algorithm (Fagin, Lotem & Naor 2001; MaxScore and
  * WAND, Turtle & Flood 1995 and Broder et al. 2003, prune with the same kind
- * of per-word bound): read every word's postings in weight order to a depth
- * (the first `depth` of each of its tf lists, of which the `depth` heaviest
- * are kept), score every memory kept exactly (its tf for every scored word
- * and its length, read from the index), keep those that match the query and
- * pass the call's filters, and stop once the k-th best score is at least the
- * most any other memory could score (the sum of the words' bounds: the edge
- * of each list read, the heaviest posting dropped). Otherwise read twice as
- * deep. Nothing that could enter the top-k is ever skipped: the result is
- * the same as scoring every match, which tests/search/exact-ranking.test.ts
- * checks against brute force.
+ * of per-word bound), in its combined form: read every word's postings in
+ * weight order to a depth (the first `depth` of each of its tf lists, of
+ * which the `depth` heaviest are kept). Every word's edge (the most a posting
+ * not kept can weigh) bounds what is unseen, so each memory met has an
+ * exact part (the words whose postings were kept) and an upper bound (that
+ * plus the edges of its other words). The facts of memories met (their tf
+ * of every word, their length, whether they match the query and pass the
+ * call's filters) are read only while one could still enter the top k:
+ * the k surest first (they set the floor), then best bound first, in
+ * growing batches, until the next bound is below the k-th best score. The
+ * reading stops once the k-th best score is at least the most a memory no
+ * kept posting belongs to could score (the sum of the words' edges);
+ * otherwise it reads twice as deep. Nothing that could enter the top k is
+ * ever skipped: the result is the same as scoring every match, which
+ * tests/search/exact-ranking.test.ts checks against brute force.
  *
  * Shortcuts that keep it exact: a word every match must hold (AND, a phrase)
  * and that few memories hold is read whole, and its memories are the only
  * candidates; a query whose words are all rare is read whole.
  */
 import type { MemoryFilter } from '../store/repository';
+import type { Memory } from '../types';
 import { idf, maxTermScore, termWeight } from './bm25';
 import { positiveWords, type QueryNode } from './query';
 
@@ -92,6 +98,8 @@ export interface IndexedDoc<K extends DocKey> {
   tf: number[];
   /** Matches the query and passes the filter. */
   match: boolean;
+  /** The memory itself, when the index read it with the facts (no second fetch then). */
+  memory?: Memory;
 }
 
 export interface ReadRequest {
@@ -126,7 +134,7 @@ export interface ScoringIndex<K extends DocKey> {
   lookup(namespace: string, words: LookupWord[]): Promise<IndexLookup>;
   /** Each stream's postings in weight order to its depth: what is kept, what bounds the rest. */
   read(namespace: string, request: ReadRequest): Promise<ReadResult<K>>;
-  /** The facts scoring needs of these memories (missing ones left out). */
+  /** The facts scoring needs of these memories; missing ones, and (if the dialect likes) ones that do not match, left out. */
   docs(namespace: string, keys: K[], terms: string[], query: QueryNode, filter: MemoryFilter): Promise<IndexedDoc<K>[]>;
   /**
    * The newest memories matching the query and filter, leaving out `exclude`:
@@ -142,8 +150,8 @@ export const PREFIX_EXPANSIONS = 64;
 /** A required word held by at most this many memories is read whole; so is a query whose words hold at most this many postings in all. */
 export const EXHAUSTIVE = 2048;
 
-/** First depth of the threshold algorithm's reads (×4 each round). */
-const FIRST_DEPTH = 64;
+/** First depth of the threshold algorithm's reads (twice as deep each round): postings are cheap to read, facts are not. */
+const FIRST_DEPTH = 512;
 
 /** A memory with its BM25 score. */
 export interface ScoredHit<K extends DocKey> {
@@ -151,6 +159,7 @@ export interface ScoredHit<K extends DocKey> {
   score: number;
   ts: number;
   seq: number;
+  memory?: Memory;
 }
 
 /** Best first: score, then the newer timestamp, then the later save, then the key. */
@@ -302,14 +311,19 @@ export async function topK<K extends DocKey>(
         if (!m) met.set(p.key, (m = { dl: p.dl, tf: terms.map(() => -1) }));
         m.tf[p.stream] = p.tf;
       }
-      const candidates: { key: K; upper: number }[] = [];
+      const candidates: { key: K; upper: number; lower: number }[] = [];
       for (const [key, m] of met) {
         if (checked.has(key) || (rarest >= 0 && m.tf[rarest] < 0)) continue; // with a rarest word read whole, a memory without it cannot match
-        candidates.push({ key, upper: upperBound(prepared, m, edge) });
+        candidates.push({ key, upper: upperBound(prepared, m, edge), lower: upperBound(prepared, m, NONE) });
       }
+      // Best bound first; but while fewer than k are scored, the k surest (best exact part) first: they set the floor.
       candidates.sort((a, b) => b.upper - a.upper);
+      if (hits.length < k) {
+        const surest = new Set([...candidates].sort((a, b) => b.lower - a.lower).slice(0, k));
+        candidates.sort((a, b) => Number(surest.has(b)) - Number(surest.has(a)) || b.upper - a.upper);
+      }
       // Facts, best bound first, in growing batches, while a candidate could still enter the top k.
-      for (let i = 0, batch = Math.max(2 * k, 32); i < candidates.length; batch *= 2) {
+      for (let i = 0, batch = k; i < candidates.length; batch *= 2) {
         const floor = hits.length >= k ? hits[k - 1].score : -Infinity;
         let j = i;
         while (j < candidates.length && j - i < batch && candidates[j].upper >= floor) j++;
@@ -317,7 +331,7 @@ export async function topK<K extends DocKey>(
         const keys = candidates.slice(i, j).map((c) => c.key);
         for (const key of keys) checked.add(key);
         for (const doc of await index.docs(namespace, keys, terms, prepared.query, filter)) {
-          if (doc.match) hits.push({ key: doc.key, score: prepared.score(doc.tf, doc.dl), ts: doc.ts, seq: doc.seq });
+          if (doc.match) hits.push({ key: doc.key, score: prepared.score(doc.tf, doc.dl), ts: doc.ts, seq: doc.seq, memory: doc.memory });
         }
         hits.sort(compareHits);
         if (hits.length > k) hits.length = k;
@@ -332,7 +346,7 @@ export async function topK<K extends DocKey>(
   }
   if (hits.length < k) {
     // Matches no scored word reaches: only prefix completions beyond the scored ones (or a namespace missing every word).
-    for (const doc of await index.recent(namespace, prepared.query, filter, [...checked], k - hits.length)) hits.push({ key: doc.key, score: 0, ts: doc.ts, seq: doc.seq });
+    for (const doc of await index.recent(namespace, prepared.query, filter, [...checked], k - hits.length)) hits.push({ key: doc.key, score: 0, ts: doc.ts, seq: doc.seq, memory: doc.memory });
   }
   return hits;
 }
@@ -359,6 +373,8 @@ function edges<K extends DocKey>(prepared: PreparedQuery<K>, read: ReadResult<K>
  * The most a memory met can score: per unit, the best of its terms, each
  * exact where a kept posting gave the memory's tf, else at most its edge.
  */
+/** No edges: {@link upperBound} gives the exact part alone (what the kept postings prove). */
+const NONE: null[] = [];
 function upperBound<K extends DocKey>(prepared: PreparedQuery<K>, m: { dl: number; tf: number[] }, edge: (number | null)[]): number {
   let total = 0;
   for (const unit of prepared.units) {

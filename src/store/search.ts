@@ -13,9 +13,12 @@ import type { KeyedMemory, MemoryRepository, SearchParams } from './repository';
 /** A pool memory: the row and its BM25 score. */
 type Candidate = Ranked & { row: KeyedMemory };
 
-/** Rows for these hits, in the hits' order, each with its BM25 score. */
+/** Rows for these hits (read with their facts, or fetched), in the hits' order, each with its BM25 score. */
 async function candidates(repository: MemoryRepository, namespace: string, hits: ScoredHit<DocKey>[]): Promise<Candidate[]> {
-  const rows = new Map((await repository.fetch(namespace, hits.map((h) => h.key))).map((r) => [r.key, r]));
+  const rows = new Map<DocKey, KeyedMemory>();
+  for (const h of hits) if (h.memory) rows.set(h.key, { key: h.key, seq: h.seq, memory: h.memory });
+  const missing = hits.filter((h) => !h.memory).map((h) => h.key);
+  if (missing.length > 0) for (const r of await repository.fetch(namespace, missing)) rows.set(r.key, r);
   return hits.flatMap((h) => {
     const row = rows.get(h.key);
     return row ? [{ key: h.key, seq: h.seq, content: row.memory.content, timestamp: row.memory.timestamp, score: h.score, row }] : [];
@@ -62,6 +65,6 @@ export async function searchAny(repository: MemoryRepository, tree: QueryNode, p
 /** The neighbours that match the query and pass the filters, scored like the pool. */
 async function neighbours(repository: MemoryRepository, params: SearchParams, prepared: PreparedQuery<DocKey>, keys: DocKey[]): Promise<Candidate[]> {
   const docs = await repository.index.docs(params.namespace, keys, prepared.terms, prepared.query, params);
-  const hits = docs.filter((d) => d.match).map((d) => ({ key: d.key, seq: d.seq, ts: d.ts, score: prepared.score(d.tf, d.dl) }));
+  const hits = docs.filter((d) => d.match).map((d) => ({ key: d.key, seq: d.seq, ts: d.ts, score: prepared.score(d.tf, d.dl), memory: d.memory }));
   return candidates(repository, params.namespace, hits);
 }

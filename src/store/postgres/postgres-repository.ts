@@ -7,16 +7,17 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { PgDialect } from 'drizzle-orm/pg-core';
 import type postgresType from 'postgres';
-import { AIMEMO_SCHEMA, memories, parsePgTimestamp } from '../../../drizzle/postgres';
+import { AIMEMO_SCHEMA, memories } from '../../../drizzle/postgres';
 import { appliedPostgresVersion, migratePostgres, rowsOf, type AnyPgDatabase } from '../../migrate/postgres';
 import type { SchemaStatus } from '../../migrate/schema-version';
 import type { DocKey } from '../../search/top-k';
-import type { Json, Memory, TableStats } from '../../types';
+import type { Memory, TableStats } from '../../types';
 import type { NamespaceRange } from '../../namespaces/codec';
 import { IndexCache, parseIndexName, type IndexedPaths, type MetadataIndexInfo } from '../metadata-index';
 import type { Anchor, ApplyPatch, CountParams, DeleteParams, KeyedMemory, MemoryFilter, MemoryRepository, OptimizeParams, OptimizeStep, PageAcrossParams, PageParams, TracedStatement } from '../repository';
 import type { PostgresConnection } from './connect';
 import { filterSql, liveSql } from './filters';
+import { COLUMNS, toMemory, type MemoryRow } from './rows';
 import { PostgresSearchIndex } from './search-index';
 import { indexExpression } from './where-sql';
 
@@ -33,31 +34,6 @@ const ALL_ROWS = 2_147_483_647;
 /** Renders statements to text and parameters. */
 const dialect = new PgDialect();
 
-const COLUMNS = sql.raw(`m.id, m.namespace, m.content, m.metadata, m.tags, m."timestamp", m.expires_at`);
-
-interface MemoryRow {
-  id: string;
-  namespace: string;
-  content: string;
-  metadata: Record<string, Json> | string;
-  tags: string[];
-  timestamp: string | Date;
-  expires_at: string | Date | null;
-}
-
-/** A row as postgres.js (timestamps as text, through Drizzle's parsers) or PGlite returns it. */
-function toMemory(r: MemoryRow): Memory {
-  const memory: Memory = {
-    id: r.id,
-    namespace: r.namespace,
-    content: r.content,
-    metadata: typeof r.metadata === 'string' ? (JSON.parse(r.metadata) as Record<string, Json>) : r.metadata,
-    tags: r.tags,
-    timestamp: parsePgTimestamp(r.timestamp),
-  };
-  if (r.expires_at !== null && r.expires_at !== undefined) memory.expiresAt = parsePgTimestamp(r.expires_at);
-  return memory;
-}
 
 /** Lets other work run between two batches of a long purge. */
 const breather = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -257,27 +233,31 @@ export class PostgresRepository implements MemoryRepository {
 
   /**
    * Two small index range scans per anchor over `memories_ns_ts_seq_idx`
-   * (migration 0006: save order breaks timestamp ties), joined by UNION ALL:
+   * (migration 0006: save order breaks timestamp ties), one statement whose
+   * text does not depend on the number of anchors:
    * ```sql
-   * SELECT $1 AS anchor, id FROM (SELECT id FROM aimemo.memories WHERE namespace = $2
-   *   AND ("timestamp", seq) < ($3, $4) ORDER BY "timestamp" DESC, seq DESC LIMIT $5) …
+   * SELECT a.anchor, n.id FROM unnest($1::text[], $2::timestamptz[], $3::bigint[]) AS a(anchor, ts, seq), LATERAL (
+   *   (SELECT id FROM aimemo.memories m WHERE namespace = $4 AND ("timestamp", seq) < (a.ts, a.seq) … ORDER BY "timestamp" DESC, seq DESC LIMIT $6)
+   *   UNION ALL (… > (a.ts, a.seq) … ORDER BY "timestamp", seq LIMIT $6)) n
    * ```
    * Rows saved before 0003_save-order have no seq: among them a timestamp tie is no neighbour.
    */
   async neighbors(namespace: string, anchors: Anchor[], window: number, now: Date): Promise<Map<DocKey, DocKey[]>> {
     const found = new Map<DocKey, DocKey[]>(anchors.map((a) => [a.key, []]));
     if (anchors.length === 0 || window < 1) return found;
-    const side = (a: Anchor, before: boolean) => {
-      const dir = sql.raw(before ? 'DESC' : 'ASC');
-      const at = new Date(a.ts).toISOString();
-      return sql`(SELECT ${String(a.key)}::text AS anchor, m.id FROM ${memories} m
-        WHERE m.namespace = ${namespace} AND (m."timestamp", m.seq) ${sql.raw(before ? '<' : '>')} (${at}::timestamptz, ${a.seq}::bigint)
-          AND (m.expires_at IS NULL OR m.expires_at > ${now.toISOString()}::timestamptz)
-        ORDER BY m."timestamp" ${dir}, m.seq ${dir}
-        LIMIT ${window})`;
-    };
-    const parts = anchors.flatMap((a) => [side(a, true), side(a, false)]);
-    const rows = rowsOf<{ anchor: string; id: string }>(await this.execute(sql.join(parts, sql` UNION ALL `)));
+    const live = sql`(m.expires_at IS NULL OR m.expires_at > ${now.toISOString()}::timestamptz)`;
+    const rows = rowsOf<{ anchor: string; id: string }>(
+      await this.execute(sql`
+        SELECT a.anchor, n.id
+        FROM unnest(${sql.param(anchors.map((a) => String(a.key)))}::text[], ${sql.param(anchors.map((a) => new Date(a.ts).toISOString()))}::text[]::timestamptz[],
+                    ${sql.param(anchors.map((a) => String(a.seq)))}::text[]::bigint[]) AS a(anchor, ts, seq),
+        LATERAL (
+          (SELECT m.id FROM ${memories} m WHERE m.namespace = ${namespace} AND (m."timestamp", m.seq) < (a.ts, a.seq) AND ${live}
+           ORDER BY m."timestamp" DESC, m.seq DESC LIMIT ${window})
+          UNION ALL
+          (SELECT m.id FROM ${memories} m WHERE m.namespace = ${namespace} AND (m."timestamp", m.seq) > (a.ts, a.seq) AND ${live}
+           ORDER BY m."timestamp", m.seq LIMIT ${window})) n`),
+    );
     for (const r of rows) found.get(r.anchor)!.push(r.id);
     return found;
   }

@@ -16,6 +16,7 @@ import { PREFIX_EXPANSIONS, type IndexedDoc, type IndexLookup, type LookupWord, 
 import { toTsquery } from '../../search/tsquery';
 import type { MemoryFilter } from '../repository';
 import { filterSql } from './filters';
+import { COLUMNS, toMemory, type MemoryRow } from './rows';
 
 /** Queued rows indexed per statement when a namespace is searched (or optimize() indexes everything). */
 const BACKFILL_BATCH = 2000;
@@ -30,30 +31,19 @@ type Num = number | string;
  */
 const ALL = 2_147_483_647;
 
-interface DocRow {
-  id: string;
-  dl: Num;
+interface DocRow extends MemoryRow {
   ts: Num;
   seq: Num;
-  tfs: Num[];
-  ok: boolean;
+  dl: Num;
+  /** The query's terms the memory holds, and how often (same order). */
+  lex: string[] | null;
+  tfs: Num[] | null;
 }
 
-/**
- * A memory's facts for scoring, as SQL over the alias `m`: its length (the
- * positions of all its lexemes), time in ms, save order, the tf of each of
- * `terms` (in order) and whether it matches the query and the filter.
- */
-function docFacts(terms: string[], query: QueryNode, filter: MemoryFilter): SQL {
-  return sql`m.id, (extract(epoch FROM m."timestamp") * 1000)::bigint AS ts, coalesce(m.seq, 0) AS seq,
-    (SELECT coalesce(sum(coalesce(array_length(u.positions, 1), 1)), 0) FROM unnest(m.search_vector) u)::integer AS dl,
-    ARRAY(SELECT coalesce(x.tf, 0) FROM unnest(${sql.param(terms)}::text[]) WITH ORDINALITY AS q(term, ord)
-          LEFT JOIN (SELECT u.lexeme, coalesce(array_length(u.positions, 1), 1) AS tf FROM unnest(m.search_vector) u) x ON x.lexeme = q.term
-          ORDER BY q.ord) AS tfs,
-    (m.search_vector @@ to_tsquery('english'::regconfig, ${toTsquery(query)})${filterSql(filter)}) AS ok`;
-}
-
-const toDoc = (r: DocRow): IndexedDoc<string> => ({ key: r.id, dl: Number(r.dl), ts: Number(r.ts), seq: Number(r.seq), tf: r.tfs.map(Number), match: r.ok === true });
+const toDoc = (terms: string[], r: DocRow): IndexedDoc<string> => {
+  const have = new Map((r.lex ?? []).map((l, i) => [l, Number(r.tfs![i])]));
+  return { key: r.id, dl: Number(r.dl), ts: Number(r.ts), seq: Number(r.seq), tf: terms.map((t) => have.get(t) ?? 0), match: true, memory: toMemory(r) };
+};
 
 export class PostgresSearchIndex implements ScoringIndex<string> {
   constructor(private readonly execute: (query: SQL) => Promise<unknown>) {}
@@ -104,7 +94,7 @@ export class PostgresSearchIndex implements ScoringIndex<string> {
             SELECT w.ord, l.term FROM w, s, aimemo.search_log l
             WHERE w.prefix AND l.ns = s.ns AND l.term >= w.stem COLLATE "C" AND l.term < (w.stem || chr(1114111)) COLLATE "C"
           ),
-          d AS (
+          d AS MATERIALIZED (
             SELECT c.ord, c.term,
               coalesce((SELECT t.df FROM aimemo.search_terms t WHERE t.ns = s.ns AND t.term = c.term), 0)
               + coalesce((SELECT sum(l.delta) FROM aimemo.search_log l WHERE l.ns = s.ns AND l.term = c.term), 0) AS df
@@ -177,12 +167,27 @@ export class PostgresSearchIndex implements ScoringIndex<string> {
     return result;
   }
 
+  /**
+   * The memories with their facts: one pass over each one's tsvector gives
+   * its length (the positions of all its lexemes) and its tf of the query's
+   * terms; time in ms, save order and its columns (the caller needs no
+   * second fetch). Only the memories that match the query and pass the
+   * filter: the others are left out before their words are read.
+   */
   async docs(namespace: string, keys: string[], terms: string[], query: QueryNode, filter: MemoryFilter): Promise<IndexedDoc<string>[]> {
     if (keys.length === 0) return [];
     const rows = rowsOf<DocRow>(
-      await this.execute(sql`SELECT ${docFacts(terms, query, filter)} FROM aimemo.memories m WHERE m.namespace = ${namespace} AND m.id = ANY(${sql.param(keys)}::text[])`),
+      await this.execute(sql`
+        SELECT ${COLUMNS}, (extract(epoch FROM m."timestamp") * 1000)::bigint AS ts, coalesce(m.seq, 0) AS seq, f.dl, f.lex, f.tfs
+        FROM aimemo.memories m, LATERAL (
+          SELECT coalesce(sum(coalesce(array_length(u.positions, 1), 1)), 0)::integer AS dl,
+                 array_agg(u.lexeme) FILTER (WHERE u.lexeme = ANY(${sql.param(terms)}::text[])) AS lex,
+                 array_agg(coalesce(array_length(u.positions, 1), 1)) FILTER (WHERE u.lexeme = ANY(${sql.param(terms)}::text[])) AS tfs
+          FROM unnest(m.search_vector) u) f
+        WHERE m.namespace = ${namespace} AND m.id = ANY(${sql.param(keys)}::text[])
+          AND m.search_vector @@ to_tsquery('english'::regconfig, ${toTsquery(query)})${filterSql(filter)}`),
     );
-    return rows.map(toDoc);
+    return rows.map((r) => toDoc(terms, r));
   }
 
   async recent(namespace: string, query: QueryNode, filter: MemoryFilter, exclude: string[], limit: number): Promise<IndexedDoc<string>[]> {

@@ -23,6 +23,7 @@ import { termWeight } from '../../search/bm25';
 import { PREFIX_EXPANSIONS, type IndexedDoc, type IndexLookup, type LookupWord, type KeptPosting, type ReadRequest, type ReadResult, type ScoringIndex } from '../../search/top-k';
 import type { MemoryFilter } from '../repository';
 import { filterSql } from './filters';
+import { COLUMNS, toMemory, type MemoryRow } from './rows';
 import type { Stemmer } from './stemmer';
 
 const { namespaces: NS, terms: TERMS, postings: POSTINGS, docs: DOCS, pending: PENDING } = SEARCH_INDEX;
@@ -46,7 +47,7 @@ export interface SqlRunner {
 /** An FTS5 MATCH expression for `node` within one namespace (its `fts_ns` token first). */
 export type MatchIn = (namespace: string, node: QueryNode) => string;
 
-interface DocRow {
+interface DocRow extends MemoryRow {
   rid: number;
   dl: number;
   ts: number;
@@ -280,7 +281,7 @@ export class SQLiteSearchIndex implements ScoringIndex<number> {
     if (ns === undefined || keys.length === 0) return [];
     const f = filterSql(filter);
     const rows = this.sql.all<DocRow>(
-      `SELECT d.rid, d.dl, d.ts, d.terms, (1${f.text}) AS ok FROM ${DOCS} d JOIN memories m ON m.rid = d.rid
+      `SELECT d.rid, d.dl, d.ts, d.terms, (1${f.text}) AS ok, ${COLUMNS} FROM ${DOCS} d JOIN memories m ON m.rid = d.rid
        WHERE d.ns = ? AND d.rid IN (SELECT value FROM json_each(?))`,
       [...f.params, ns, JSON.stringify(keys)],
     );
@@ -288,7 +289,7 @@ export class SQLiteSearchIndex implements ScoringIndex<number> {
     const docs = rows.map((r): IndexedDoc<number> => {
       const have = parseTerms(r.terms);
       // With a phrase, FTS5 decides (below): the words alone cannot tell a phrase, nor a NOT of one.
-      return { key: r.rid, dl: r.dl, ts: r.ts, seq: r.rid, tf: terms.map((t) => have.get(t) ?? 0), match: r.ok === 1 && (matcher.phrases || matcher.test(have)) };
+      return { key: r.rid, dl: r.dl, ts: r.ts, seq: r.rid, tf: terms.map((t) => have.get(t) ?? 0), match: r.ok === 1 && (matcher.phrases || matcher.test(have)), memory: toMemory(r) };
     });
     if (matcher.phrases) {
       const confirm = docs.filter((d) => d.match).map((d) => d.key);

@@ -19,13 +19,14 @@ import { DatabaseUnavailableError } from '../../errors';
 import { toFts5 } from '../../search/fts5';
 import type { QueryNode } from '../../search/query';
 import type { DocKey } from '../../search/top-k';
-import type { Json, Memory, TableStats } from '../../types';
+import type { Memory, TableStats } from '../../types';
 import { IndexCache, NO_INDEXES, parseIndexName, type IndexedPaths, type MetadataIndexInfo } from '../metadata-index';
 import type { NamespaceRange } from '../../namespaces/codec';
 import { newestFirst } from '../order';
 import type { Anchor, ApplyPatch, CountParams, DeleteParams, KeyedMemory, MemoryFilter, MemoryRepository, OptimizeParams, OptimizeStep, PageAcrossParams, PageParams, TracedStatement } from '../repository';
 import { openSQLite, sqliteFile, type SQLiteConnection, type SQLiteSource } from './connect';
 import { filterSql, LIVE } from './filters';
+import { COLUMNS, toMemory, type MemoryRow } from './rows';
 import { SQLiteSearchIndex, type SqlRunner } from './search-index';
 import { Stemmer } from './stemmer';
 import { indexedRange, jsonPath, typedValue } from './where-sql';
@@ -42,7 +43,6 @@ const FTS = sql.raw(MEMORIES_FTS);
  * work for a single save (npm run bench). Column names are the schema's
  * (drizzle/sqlite.ts); the conformance suite runs every one of them.
  */
-const COLUMNS = `m.id, m.namespace, m.content, m.metadata, m.tags, m."timestamp", m.expires_at`;
 
 /*
  * Saving replaces: the old row (if any) goes and the new one comes with a
@@ -109,28 +109,6 @@ function matchIn(namespace: string, node: QueryNode): string {
 /** A range on an indexed path holding fewer memories of the namespace than this is read through its index (see `page`). */
 const NARROW_RANGE = 1000;
 
-interface MemoryRow {
-  id: string;
-  namespace: string;
-  content: string;
-  metadata: string;
-  tags: string;
-  timestamp: number;
-  expires_at: number | null;
-}
-
-function toMemory(r: MemoryRow): Memory {
-  const memory: Memory = {
-    id: r.id,
-    namespace: r.namespace,
-    content: r.content,
-    metadata: JSON.parse(r.metadata) as Record<string, Json>,
-    tags: JSON.parse(r.tags) as string[],
-    timestamp: new Date(r.timestamp),
-  };
-  if (r.expires_at !== null) memory.expiresAt = new Date(r.expires_at);
-  return memory;
-}
 
 const upsertParams = (m: Memory): unknown[] => [
   m.namespace,

@@ -12,10 +12,11 @@ import { useStore } from './use-store';
 
 /**
  * Counts of memories holding the common word on both sides of every bound
- * the engine keeps (src/search/top-k.ts): its first read depth (64) and the
- * size under which a word is read whole (2,048).
+ * the engine keeps (src/search/top-k.ts): its first read depth (512) and the
+ * size under which a word is read whole (2,048); 20, the pool mode 'any'
+ * re-ranks (the first batch of facts).
  */
-const COUNTS = [1, 63, 64, 65, 2047, 2048, 2049];
+const COUNTS = [1, 19, 20, 21, 511, 512, 513, 2047, 2048, 2049];
 
 export function rankingSuite(h: StoreHarness): void {
   describe(`${h.name}#search never comes back empty when a word of the question occurs`, () => {
