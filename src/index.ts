@@ -10,6 +10,7 @@ export {
   MigrationError,
   OperationAbortedError,
   PoolTimeoutError,
+  QueryTimeoutError,
   SchemaOutdatedError,
   StoreClosedError,
   TransferVerificationError,
@@ -17,7 +18,7 @@ export {
   type AIMemoErrorCode,
   type NamespaceMismatch,
 } from './errors';
-export { PostgresStore, type PoolStatus, type PostgresStoreOptions } from './store/postgres/postgres-store';
+export { PostgresStore, type PoolerMode, type PoolStatus, type PostgresStoreOptions } from './store/postgres/postgres-store';
 export { SQLiteStore, type SQLiteStoreOptions } from './store/sqlite/sqlite-store';
 export type { BackupOptions, BackupResult } from './store/sqlite/backup';
 export { SqlStore, type OptimizeResult, type OptimizeStep } from './store/sql-store';

@@ -21,6 +21,15 @@
  * {@link parseQuery} never throws: a missing operand, an unclosed bracket or
  * quote, a query of only stop words all end in a smaller tree, or `null`
  * (which finds nothing).
+ *
+ * Every query is bounded before any work depends on its size
+ * ({@link QUERY_LIMITS}): brackets nest at most 5 deep (deeper ones are read
+ * as spaces), reading stops after 64 distinct words (phrase words included)
+ * or 1,000 tokens, `a NOT b NOT c` becomes `a NOT (b OR c)`, and repeated
+ * alternatives (`fox fox`) count once. So the tree is at most 24 operators
+ * deep and 64 words wide whatever the input: FTS5's parser stack (about 30
+ * nested groups) and every recursive walk of the tree stay far from their
+ * limits, and both backends get the same tree.
  */
 import { isStopWord } from './stop-words';
 
@@ -48,15 +57,66 @@ export function words(text: string): string[] {
   return (text.match(WORD) ?? []).map((w) => w.toLowerCase());
 }
 
+/**
+ * How far a query is read (see the module comment). Beyond a limit the rest
+ * of the query is ignored (or, for brackets, read as spaces): the query still
+ * never throws, and gives the same tree on every backend.
+ */
+export const QUERY_LIMITS = Object.freeze({
+  /** Brackets nested deeper than this are read as spaces. */
+  bracketDepth: 5,
+  /** Distinct words (plus every word inside a phrase) read; later words are ignored. */
+  words: 64,
+  /** Tokens (words, phrases, operators, brackets) read; the rest is ignored. */
+  tokens: 1000,
+});
+
+const TOKEN = /"([^"]*)"?|\(|\)|([\p{L}\p{N}]+)(\*)?/gu;
+
+/**
+ * Splits the query into tokens, lazily, stopping at the limits: the work is
+ * linear in the input and the output bounded, however long the string.
+ */
 function tokenize(input: string): Token[] {
   const tokens: Token[] = [];
-  const re = /"([^"]*)"?|\(|\)|([\p{L}\p{N}]+)(\*)?/gu;
-  for (const m of input.matchAll(re)) {
+  const distinct = new Set<string>();
+  let budget = QUERY_LIMITS.words;
+  let depth = 0;
+  let ignored = 0; // '(' read as spaces whose ')' is still to come
+  for (const m of input.matchAll(TOKEN)) {
+    if (tokens.length >= QUERY_LIMITS.tokens || budget <= 0) break;
     const [all, phrase, word, star] = m;
-    if (all.startsWith('"')) tokens.push({ t: 'phrase', words: words(phrase ?? '') });
-    else if (all === '(' || all === ')') tokens.push({ t: all });
-    else if (word === 'AND' || word === 'OR' || word === 'NOT') tokens.push(star ? { t: 'word', word: word.toLowerCase(), prefix: true } : { t: word });
-    else tokens.push({ t: 'word', word: word!.toLowerCase(), prefix: star === '*' });
+    if (all.startsWith('"')) {
+      const kept: string[] = [];
+      for (const w of (phrase ?? '').matchAll(WORD)) {
+        if (budget <= 0) break;
+        kept.push(w[0].toLowerCase());
+        budget--;
+      }
+      tokens.push({ t: 'phrase', words: kept });
+    } else if (all === '(') {
+      if (depth < QUERY_LIMITS.bracketDepth) {
+        depth++;
+        tokens.push({ t: '(' });
+      } else ignored++;
+    } else if (all === ')') {
+      if (ignored > 0) ignored--;
+      else {
+        if (depth > 0) depth--;
+        tokens.push({ t: ')' });
+      }
+    } else if (!star && (word === 'AND' || word === 'OR' || word === 'NOT')) {
+      tokens.push({ t: word });
+    } else {
+      const lower = word!.toLowerCase();
+      const prefix = star === '*';
+      const key = `${prefix ? '*' : ' '}${lower}`;
+      if (!distinct.has(key) && !isStopWord(lower)) {
+        distinct.add(key);
+        budget--;
+      }
+      tokens.push({ t: 'word', word: lower, prefix });
+    }
   }
   return tokens;
 }
@@ -121,15 +181,18 @@ class Parser {
     return join('and', joined, true);
   }
 
+  /** `a NOT b NOT c` is `a NOT (b OR c)`: one node however long the chain, so the tree stays shallow. */
   private parseNot(): Raw | null {
-    let left = this.parsePrimary();
+    const left = this.parsePrimary();
+    const excluded: Raw[] = [];
     while (this.peek() === 'NOT') {
       this.pos++;
       const right = this.parsePrimary();
-      // FTS5 has no unary NOT: a NOT with nothing before it excludes from nothing.
-      if (left && right) left = { kind: 'not', positive: left, negative: right };
+      if (right) excluded.push(right);
     }
-    return left;
+    // FTS5 has no unary NOT: a NOT with nothing before it excludes from nothing.
+    if (!left || excluded.length === 0) return left;
+    return { kind: 'not', positive: left, negative: join('or', excluded)! };
   }
 
   private parsePrimary(): Raw | null {
@@ -188,11 +251,18 @@ function normalise(node: Raw, mode: SearchMode): QueryNode | null {
     case 'or': {
       const kind = node.kind === 'and' && node.implicit && mode === 'any' ? 'or' : node.kind;
       const children: QueryNode[] = [];
+      const seen = new Set<string>(); // `fox fox` is `fox`: an alternative repeated counts once
+      const add = (c: QueryNode) => {
+        const key = JSON.stringify(c);
+        if (seen.has(key)) return;
+        seen.add(key);
+        children.push(c);
+      };
       for (const child of node.children) {
         const c = normalise(child, mode);
         if (!c) continue;
-        if (c.kind === kind) children.push(...c.children);
-        else children.push(c);
+        if (c.kind === kind) c.children.forEach(add);
+        else add(c);
       }
       if (children.length === 0) return null;
       if (children.length === 1) return children[0];

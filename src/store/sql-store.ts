@@ -20,6 +20,7 @@ import {
   validateNamespace,
   validateNewMemory,
   validateOffset,
+  validateOptions,
   validateQuery,
   validateTags,
   type CheckedMemory,
@@ -41,18 +42,41 @@ const MAX_BATCH = 100_000;
 /** Turns a driver error into an AIMemo error, or returns it unchanged when unknown. */
 export type ErrorMapper = (error: unknown) => unknown;
 
+/** The keys each method's options may hold (anything else is refused: see `validateOptions`). */
+const SEARCH_OPTIONS = ['namespace', 'limit', 'tags', 'mode'] as const;
+const LIST_OPTIONS = ['namespace', 'limit', 'offset', 'tags'] as const;
+
 export abstract class SqlStore implements MemoryStore {
   #ready: Promise<void> | undefined;
   #closed = false;
+  #closing: Promise<void> | undefined;
+  /** Calls that have started and not yet settled: `close()` waits for them. */
+  readonly #inFlight = new Set<Promise<unknown>>();
 
   protected constructor(
     protected readonly repository: MemoryRepository,
     private readonly mapError: ErrorMapper,
   ) {}
 
-  /** Runs `fn` once the schema is ready, mapping driver errors. */
-  protected async run<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.#closed) throw new StoreClosedError(this.constructor.name);
+  /**
+   * Runs `fn` once the schema is ready, mapping driver errors. A call that
+   * starts after `close()` fails with StoreClosedError; one already running
+   * keeps its connection until it settles (`close()` waits for it), so no
+   * call ever meets a torn-down connection.
+   */
+  protected run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.#closed) return Promise.reject(new StoreClosedError(this.constructor.name));
+    const call = this.#run(fn);
+    const settled = call.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#inFlight.add(settled);
+    void settled.then(() => this.#inFlight.delete(settled));
+    return call;
+  }
+
+  async #run<T>(fn: () => Promise<T>): Promise<T> {
     try {
       // A failed start (server down, say) is retried by the next call.
       this.#ready ??= this.repository.init().catch((e) => {
@@ -105,9 +129,9 @@ export abstract class SqlStore implements MemoryStore {
     return this.run(() => this.repository.remove(ns, key));
   }
 
-  async search(query: string, options: SearchOptions = {}): Promise<SearchResult[]> {
+  async search(query: string, options?: SearchOptions): Promise<SearchResult[]> {
     const text = validateQuery(query);
-    const opts = options ?? {};
+    const opts = validateOptions(options, SEARCH_OPTIONS);
     const namespace = validateNamespace(opts.namespace, 'options.namespace');
     const limit = validateLimit(opts.limit, 'options.limit', DEFAULT_SEARCH_LIMIT, LIMITS.searchLimit)!;
     const tags = validateTags(opts.tags, 'options.tags');
@@ -139,8 +163,8 @@ export abstract class SqlStore implements MemoryStore {
     return rerank([...pool, ...extra], tree, near).slice(0, params.limit);
   }
 
-  async list(options: ListOptions = {}): Promise<Memory[]> {
-    const opts = options ?? {};
+  async list(options?: ListOptions): Promise<Memory[]> {
+    const opts = validateOptions(options, LIST_OPTIONS);
     const namespace = validateNamespace(opts.namespace, 'options.namespace');
     const limit = validateLimit(opts.limit, 'options.limit', undefined);
     const offset = validateOffset(opts.offset, 'options.offset');
@@ -189,10 +213,10 @@ export abstract class SqlStore implements MemoryStore {
    *   for (const memory of batch) console.log(memory.id);
    * }
    */
-  async *iterate(namespace: string, options: { batchSize?: number } = {}): AsyncGenerator<Memory[], void, undefined> {
+  async *iterate(namespace: string, options?: { batchSize?: number }): AsyncGenerator<Memory[], void, undefined> {
     if (namespace === undefined) throw new ValidationError('namespace', 'is required');
     const ns = validateNamespace(namespace);
-    const batchSize = validateLimit(options?.batchSize, 'options.batchSize', 1000, MAX_BATCH)!;
+    const batchSize = validateLimit(validateOptions(options, ['batchSize']).batchSize, 'options.batchSize', 1000, MAX_BATCH)!;
     let after: string | undefined;
     for (;;) {
       const batch = await this.run(() => this.repository.scan(ns, after, batchSize));
@@ -233,17 +257,27 @@ export abstract class SqlStore implements MemoryStore {
    * const { steps } = await store.optimize();
    * for (const s of steps) console.log(`${s.step}: ${s.ms} ms`);
    */
-  async optimize(options: { vacuum?: boolean } = {}): Promise<OptimizeResult> {
-    const vacuum = options?.vacuum ?? false;
+  async optimize(options?: { vacuum?: boolean }): Promise<OptimizeResult> {
+    const vacuum = validateOptions(options, ['vacuum']).vacuum ?? false;
     if (typeof vacuum !== 'boolean') throw new ValidationError('options.vacuum', 'must be a boolean', describe(vacuum));
     const steps = await this.run(() => this.repository.optimize({ vacuum }));
     return { dialect: this.repository.dialect, steps };
   }
 
-  /** Releases what the store opened; connections the app passed in stay open. Idempotent. */
-  async close(): Promise<void> {
-    if (this.#closed) return;
+  /**
+   * Releases what the store opened; connections the app passed in stay open.
+   * Calls already running finish first (each within the store's timeouts);
+   * calls made after `close()` fail with StoreClosedError. Idempotent: every
+   * call returns the same promise.
+   */
+  close(): Promise<void> {
     this.#closed = true;
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    while (this.#inFlight.size > 0) await Promise.all([...this.#inFlight]);
     const ready = this.#ready;
     this.#ready = undefined;
     if (ready) await ready.catch(() => undefined); // let a start in flight settle before closing

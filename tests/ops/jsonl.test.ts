@@ -116,7 +116,7 @@ describe('importJsonl', () => {
         expect.stringMatching(/^not valid JSON/),
         'content must be a non-empty string; got an empty string',
         expect.stringMatching(/^timestamp must be an ISO 8601 date and time with a time zone/),
-        expect.stringMatching(/^tag is not a memory field/),
+        expect.stringMatching(/^memory must have only the fields/),
         'tags[1] must be a non-empty string; got number',
         'memory must be a JSON object with a content string; got array',
         'metadata must be a plain JSON object; got array',

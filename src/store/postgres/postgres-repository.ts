@@ -13,7 +13,8 @@ import { RANKING } from '../../search/rerank';
 import { toTsquery } from '../../search/tsquery';
 import type { Json, Memory, SearchResult, TableStats } from '../../types';
 import { RANKED_MATCHES, type Anchor, type QueryWord, type MemoryRepository, type OptimizeParams, type OptimizeStep, type PageParams, type SearchParams, type TracedStatement } from '../repository';
-import type { PostgresConnection } from './connect';
+import { StoreClosedError, ValidationError } from '../../errors';
+import type { PostgresConnection, UseOptions } from './connect';
 import { filterSql } from './filters';
 
 /**
@@ -29,8 +30,51 @@ const STATS_TTL_MS = 60_000;
 /** A word held by this many memories of the namespace or more adds nothing to BM25 (see RANKING.commonWord). */
 const COMMON = RANKING.commonWord;
 
-/** Rows per upsert statement (one JSON parameter each): a few MB at most. */
+/** Rows per upsert statement (one JSON parameter each). */
 const UPSERT_CHUNK = 5000;
+
+/** Characters of JSON per upsert parameter: far below jsonb's 256 MB, whatever the rows hold (each is under 1 MB). */
+const UPSERT_CHUNK_CHARS = 16 * 2 ** 20;
+
+/**
+ * Largest `saveMany` (bytes of JSON) sent as one statement on a
+ * connection the app passed in: PostgreSQL takes a message of at most 1 GB.
+ */
+export const MAX_SHARED_STATEMENT_BYTES = 512 * 2 ** 20;
+
+/** Compares by code points, which is the byte order of UTF-8 (PostgreSQL's `COLLATE "C"`); UTF-16 order differs above U+FFFF. */
+function byCodePoints(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.codePointAt(i)!;
+    const y = b.codePointAt(i)!;
+    if (x !== y) return x - y;
+    if (x > 0xffff) i++;
+  }
+  return a.length - b.length;
+}
+
+/** `(namespace, id)` in the order every writer locks rows. */
+const byKey = (a: Memory, b: Memory): number => byCodePoints(a.namespace, b.namespace) || byCodePoints(a.id, b.id);
+
+/** The rows as JSON arrays of at most UPSERT_CHUNK rows and about UPSERT_CHUNK_CHARS characters, in order. */
+function jsonChunks(rows: Memory[]): string[] {
+  const chunks: string[] = [];
+  let parts: string[] = [];
+  let size = 0;
+  for (const m of rows) {
+    const row = JSON.stringify({ namespace: m.namespace, id: m.id, content: m.content, metadata: m.metadata, tags: m.tags, timestamp: m.timestamp.toISOString() });
+    if (parts.length > 0 && (parts.length >= UPSERT_CHUNK || size + row.length > UPSERT_CHUNK_CHARS)) {
+      chunks.push(`[${parts.join(',')}]`);
+      parts = [];
+      size = 0;
+    }
+    parts.push(row);
+    size += row.length + 1;
+  }
+  if (parts.length > 0) chunks.push(`[${parts.join(',')}]`);
+  return chunks;
+}
 
 /** Ids per `getMany` query: one parameter each, far below PostgreSQL's 65,535. */
 const IDS_PER_QUERY = 10_000;
@@ -101,8 +145,10 @@ export class PostgresRepository implements MemoryRepository {
     return this.#conn;
   }
 
-  private use<T>(fn: (db: AnyPgDatabase, client?: postgresType.Sql) => Promise<T>): Promise<T> {
-    return this.#conn!.use(fn);
+  private use<T>(fn: (db: AnyPgDatabase, client?: postgresType.Sql) => Promise<T>, options?: UseOptions): Promise<T> {
+    const conn = this.#conn;
+    if (!conn) return Promise.reject(new StoreClosedError('PostgresStore'));
+    return conn.use(fn, options);
   }
 
   /**
@@ -133,7 +179,8 @@ export class PostgresRepository implements MemoryRepository {
 
   async init(): Promise<void> {
     this.#conn ??= this.connect();
-    await this.use((db) => migratePostgres(db, this.options.autoMigrate));
+    // Unbounded: an index build in a migration may outlast statementTimeout.
+    await this.use((db) => migratePostgres(db, this.options.autoMigrate), { bounded: false });
   }
 
   /** Newest applied migration's `created_at`, or null. */
@@ -145,32 +192,57 @@ export class PostgresRepository implements MemoryRepository {
    * ```sql
    * INSERT INTO aimemo.memories (namespace, id, content, metadata, tags, "timestamp")
    * SELECT … FROM jsonb_to_recordset($1::text::jsonb) AS r(namespace text, id text, content text, metadata jsonb, tags text[], "timestamp" timestamptz)
+   * ORDER BY r.namespace COLLATE "C", r.id COLLATE "C"
    * ON CONFLICT (namespace, id) DO UPDATE SET content = excluded.content, …
    * ```
-   * The rows travel as one JSON parameter rather than six parameters per row:
+   * The rows travel as JSON parameters rather than six parameters per row:
    * PostgreSQL parses and plans one small statement instead of one with
    * thousands of placeholders, and the client serializes one string.
+   *
+   * - **Lock order.** Rows are written in one global order, `(namespace,
+   *   id)` by bytes, in every statement and across chunks, so two
+   *   `saveMany` calls over the same ids (in any order) never deadlock: one
+   *   waits for the other (PostgreSQL's advice on deadlocks).
+   * - **Atomic, without `sql.begin`.** One chunk (up to 5,000 rows and 64 MiB)
+   *   is one statement, atomic by itself. More run in one transaction on the
+   *   store's own connection (see `session.ts`), or, on a connection the app
+   *   passed in, as one statement with a parameter per chunk (at most
+   *   {@link MAX_SHARED_STATEMENT_BYTES}).
    */
   async upsertMany(rows: Memory[]): Promise<void> {
-    const upsert = (chunk: Memory[]) => {
-      const json = JSON.stringify(chunk.map((m) => ({ namespace: m.namespace, id: m.id, content: m.content, metadata: m.metadata, tags: m.tags, timestamp: m.timestamp.toISOString() })));
+    const chunks = jsonChunks([...rows].sort(byKey));
+    const upsert = (json: string[]) => {
+      const source = sql.join(
+        json.map((chunk) => sql`SELECT * FROM jsonb_to_recordset(${chunk}::text::jsonb)
+          AS r("namespace" text, "id" text, "content" text, "metadata" jsonb, "tags" text[], "timestamp" timestamptz)`),
+        sql` UNION ALL `,
+      );
       return sql`
         INSERT INTO ${memories} ("namespace", "id", "content", "metadata", "tags", "timestamp")
-        SELECT r."namespace", r."id", r."content", r."metadata", r."tags", r."timestamp"
-        FROM jsonb_to_recordset(${json}::text::jsonb)
-          AS r("namespace" text, "id" text, "content" text, "metadata" jsonb, "tags" text[], "timestamp" timestamptz)
+        SELECT r."namespace", r."id", r."content", r."metadata", r."tags", r."timestamp" FROM (${source}) r
+        ORDER BY r."namespace" COLLATE "C", r."id" COLLATE "C"
         ON CONFLICT ("namespace", "id") DO UPDATE SET
           "content" = excluded."content", "metadata" = excluded."metadata", "tags" = excluded."tags", "timestamp" = excluded."timestamp"`;
     };
-    if (rows.length <= UPSERT_CHUNK) {
-      await this.execute(upsert(rows)); // one statement is atomic by itself
+    if (chunks.length === 1) {
+      await this.execute(upsert(chunks)); // one statement is atomic by itself
       return;
     }
-    await this.use((db) =>
-      db.transaction(async (tx) => {
-        for (let i = 0; i < rows.length; i += UPSERT_CHUNK) await tx.execute(this.trace(upsert(rows.slice(i, i + UPSERT_CHUNK))));
-      }),
-    );
+    await this.use(async (db, client) => {
+      if (client) {
+        // The store's own connection: its transactions are safe (session.ts), and each statement stays small.
+        await db.transaction(async (tx) => {
+          for (const chunk of chunks) await tx.execute(this.trace(upsert([chunk])));
+        });
+        return;
+      }
+      // The app's connection may be a postgres.js client, whose sql.begin can crash the process: one statement instead.
+      const bytes = chunks.reduce((n, c) => n + Buffer.byteLength(c), 0);
+      if (bytes > MAX_SHARED_STATEMENT_BYTES) {
+        throw new ValidationError('memories', `must be at most ${MAX_SHARED_STATEMENT_BYTES / 2 ** 20} MiB as JSON in one saveMany on a PostgreSQL connection passed in by the application; split the batch, or open the store from a URL`, `about ${Math.ceil(bytes / 2 ** 20)} MiB`);
+      }
+      await db.execute(this.trace(upsert(chunks)));
+    });
   }
 
   async get(namespace: string, id: string): Promise<Memory | null> {
@@ -365,9 +437,21 @@ export class PostgresRepository implements MemoryRepository {
     return row.n;
   }
 
+  /**
+   * Deletes the namespace, locking its rows in the order every writer uses
+   * (ids by bytes, as `upsertMany`), so a `clear` racing a `saveMany` waits
+   * instead of deadlocking:
+   * ```sql
+   * WITH locked AS MATERIALIZED (SELECT id FROM aimemo.memories WHERE namespace = $1 ORDER BY id COLLATE "C" FOR UPDATE),
+   *      gone AS (DELETE FROM aimemo.memories m USING locked l WHERE m.namespace = $1 AND m.id = l.id RETURNING 1)
+   * SELECT count(*)::int AS n FROM gone
+   * ```
+   */
   async clear(namespace: string): Promise<number> {
     const result = await this.use((db) =>
-      db.execute(sql`WITH gone AS (DELETE FROM ${memories} WHERE ${memories.namespace} = ${namespace} RETURNING 1)
+      db.execute(sql`WITH locked AS MATERIALIZED (
+                       SELECT ${memories.id} AS id FROM ${memories} WHERE ${memories.namespace} = ${namespace} ORDER BY ${memories.id} COLLATE "C" FOR UPDATE),
+                     gone AS (DELETE FROM ${memories} m USING locked l WHERE m.namespace = ${namespace} AND m.id = l.id RETURNING 1)
                      SELECT count(*)::int AS n FROM gone`),
     );
     return rowsOf<{ n: number }>(result)[0].n;
@@ -439,7 +523,7 @@ export class PostgresRepository implements MemoryRepository {
   async optimize(params: OptimizeParams): Promise<OptimizeStep[]> {
     const statement = `${params.vacuum ? 'VACUUM (ANALYZE)' : 'ANALYZE'} "${AIMEMO_SCHEMA}"."memories"`;
     const started = performance.now();
-    await this.use((db) => db.execute(sql.raw(statement)));
+    await this.use((db) => db.execute(sql.raw(statement)), { bounded: false }); // a VACUUM may outlast statementTimeout
     return [{ step: statement, ms: Math.round(performance.now() - started) }];
   }
 
