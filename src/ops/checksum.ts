@@ -10,8 +10,11 @@
  */
 import { createHash } from 'node:crypto';
 import type { Json, Memory, MemoryStore } from '../types';
-import { validateLimit, validateNamespace } from '../validate';
+import { ValidationError } from '../errors';
+import { describe, validateLimit, validateNamespace, validateOptions } from '../validate';
 import { batchesOf } from './batches';
+import { checkStore } from './checks';
+import { jsonText } from './json-text';
 
 /** Metadata with its object keys in code-point order at every depth. */
 function sortKeys(value: Json): Json {
@@ -26,7 +29,14 @@ function sortKeys(value: Json): Json {
  * as JSON, metadata keys sorted, the timestamp as `toISOString()`.
  */
 export function canonicalMemory(m: Memory): string {
-  return JSON.stringify([m.namespace, m.id, m.content, sortKeys(m.metadata), m.tags, m.timestamp.toISOString()]);
+  const timestamp = m.timestamp.toISOString();
+  try {
+    return JSON.stringify([m.namespace, m.id, m.content, sortKeys(m.metadata), m.tags, timestamp]);
+  } catch (error) {
+    // Metadata nested deeper than the call stack (stored before save's depth limit): the same text, iteratively.
+    if (!(error instanceof RangeError)) throw error;
+    return jsonText([m.namespace, m.id, m.content, m.metadata, m.tags, timestamp], true);
+  }
 }
 
 /** SHA-256 of {@link canonicalMemory}, as 64 hex digits. */
@@ -81,14 +91,17 @@ export interface NamespaceChecksum {
 export async function checksumNamespace(
   store: MemoryStore,
   namespace: string,
-  options: { batchSize?: number; onProgress?(counted: number): void } = {},
+  options?: { batchSize?: number; onProgress?(counted: number): void },
 ): Promise<NamespaceChecksum> {
+  checkStore(store, 'store');
   const ns = validateNamespace(namespace);
-  const batchSize = validateLimit(options?.batchSize, 'options.batchSize', 5000, 100_000)!;
+  const opts = validateOptions(options, ['batchSize', 'onProgress']) as { batchSize?: number; onProgress?(counted: number): void };
+  if (opts.onProgress !== undefined && typeof opts.onProgress !== 'function') throw new ValidationError('options.onProgress', 'must be a function', describe(opts.onProgress));
+  const batchSize = validateLimit(opts.batchSize, 'options.batchSize', 5000, 100_000)!;
   const sum = new MemoryChecksum();
   for await (const batch of batchesOf(store, ns, batchSize)) {
     for (const m of batch) sum.add(m);
-    options?.onProgress?.(sum.count);
+    opts.onProgress?.(sum.count);
   }
   return { namespace: ns, count: sum.count, checksum: sum.value };
 }

@@ -135,7 +135,7 @@ describe('importJsonl', () => {
     const store = await sqlite.open();
     const ns = uniqueNamespace('imp-file');
     await expect(importJsonl(store, writeLines([{ ...header, version: 2 }, good(ns, 'a')]))).rejects.toThrow(/format version 2; this aimemo reads versions 1-1/);
-    await expect(importJsonl(store, writeLines([{ format: 'other', version: 1 }, good(ns, 'a')]))).rejects.toThrow(/not AIMemo JSON Lines: format "other"/);
+    await expect(importJsonl(store, writeLines([{ format: 'other', version: 1 }, good(ns, 'a')]))).rejects.toThrow(/not AIMemo JSON Lines: its header names another format/);
     await expect(importJsonl(store, writeLines(['SQLite format 3', good(ns, 'a')]))).rejects.toThrow(/line 1: is not AIMemo JSON Lines: the first line is not JSON/);
     await expect(importJsonl(store, tmp.file('missing.jsonl'))).rejects.toBeInstanceOf(BadFileError);
     await expect(importJsonl(store, tmp.dir)).rejects.toThrow(/is not a file/);

@@ -12,12 +12,13 @@ import type { Statement } from 'better-sqlite3';
 import { and, asc, count, countDistinct, eq, gt, inArray, sql } from 'drizzle-orm';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { MEMORIES_FTS, memories, namespaceToken } from '../../../drizzle/sqlite';
+import { StoreClosedError } from '../../errors';
 import { appliedSqliteVersion, migrateSqlite, schemaMissingError } from '../../migrate/sqlite';
 import { toFts5 } from '../../search/fts5';
 import type { QueryNode } from '../../search/query';
 import type { Json, Memory, SearchResult, TableStats } from '../../types';
 import { RANKED_MATCHES, type Anchor, type QueryWord, type MemoryRepository, type OptimizeParams, type OptimizeStep, type PageParams, type SearchParams, type TracedStatement } from '../repository';
-import { openSQLite, sqliteFile, type SQLiteConnection, type SQLiteSource } from './connect';
+import { openSQLite, sqliteFile, useWal, type SQLiteConnection, type SQLiteSource } from './connect';
 import { filterSql } from './filters';
 
 /** Ids per `getMany` query: one parameter each, far below SQLite's 32,766. */
@@ -139,7 +140,14 @@ export class SQLiteRepository implements MemoryRepository {
   }
 
   private get db(): BetterSQLite3Database {
-    return this.#db!;
+    if (!this.#db) throw new StoreClosedError('SQLiteStore');
+    return this.#db;
+  }
+
+  /** The open handle; StoreClosedError (never a TypeError) once closed. */
+  private get client(): SQLiteConnection['client'] {
+    if (!this.#conn) throw new StoreClosedError('SQLiteStore');
+    return this.#conn.client;
   }
 
   async init(): Promise<void> {
@@ -149,6 +157,7 @@ export class SQLiteRepository implements MemoryRepository {
     const conn = openSQLite(this.source, this.options.busyTimeoutMs);
     try {
       migrateSqlite(conn.client, this.options.autoMigrate);
+      useWal(conn, this.options.busyTimeoutMs); // only once the file is known to be AIMemo's
     } catch (error) {
       if (conn.owned) conn.client.close();
       throw error;
@@ -161,7 +170,7 @@ export class SQLiteRepository implements MemoryRepository {
   private statement(text: string): Statement {
     let statement = this.#statements.get(text);
     if (!statement) {
-      statement = this.connection.client.prepare(text);
+      statement = this.client.prepare(text);
       if (this.#statements.size >= STATEMENT_CACHE) this.#statements.delete(this.#statements.keys().next().value!);
       this.#statements.set(text, statement);
     }
@@ -180,7 +189,7 @@ export class SQLiteRepository implements MemoryRepository {
 
   /** Newest applied migration's `created_at`, or null. */
   async schemaVersion(): Promise<number | null> {
-    return appliedSqliteVersion(this.connection.client);
+    return appliedSqliteVersion(this.client);
   }
 
   /**
@@ -195,7 +204,7 @@ export class SQLiteRepository implements MemoryRepository {
       this.run(UPSERT, upsertParams(rows[0]));
       return;
     }
-    this.connection.client
+    this.client
       .transaction(() => {
         for (const row of rows) this.run(UPSERT, upsertParams(row));
       })
@@ -346,7 +355,7 @@ export class SQLiteRepository implements MemoryRepository {
    * readers never wait (WAL), writers wait at most the busy timeout.
    */
   async optimize(params: OptimizeParams): Promise<OptimizeStep[]> {
-    const client = this.connection.client;
+    const client = this.client;
     const steps: OptimizeStep[] = [];
     const timed = (step: string, fn: () => Record<string, number> | void): void => {
       const started = performance.now();
