@@ -47,7 +47,7 @@ export const RANKING: Readonly<RankingSettings> = Object.freeze({ pool: 20, anch
 export function pruneCommonWords(query: QueryNode, counts: number[], commonWord: number = RANKING.commonWord): QueryNode {
   if (query.kind !== 'or') return query;
   let i = 0;
-  const kept = query.children.filter((child) => child.kind !== 'term' || counts[i++] < commonWord);
+  const kept = query.children.filter((child) => child.kind !== 'term' || (counts[i++] ?? 0) < commonWord); // uncounted: not known to be common
   if (kept.length === 0 || kept.length === query.children.length) return query;
   return kept.length === 1 ? kept[0] : { kind: 'or', children: kept };
 }

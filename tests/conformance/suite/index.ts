@@ -1,6 +1,7 @@
 import { afterAll, beforeAll } from '@jest/globals';
 import type { StoreHarness } from '../harness';
 import { errorsSuite } from './errors';
+import { limitsSuite } from './limits';
 import { listSuite } from './list';
 import { namespacesSuite } from './namespaces';
 import { paritySuite } from './parity';
@@ -19,6 +20,7 @@ export function describeMemoryStore(harness: StoreHarness): void {
   namespacesSuite(harness);
   errorsSuite(harness);
   transactionsSuite(harness);
+  limitsSuite(harness);
 }
 
 export type { StoreHarness } from '../harness';
