@@ -182,6 +182,9 @@ export async function runInSession<T>(
   return watchForStall(slot, limit, state, work);
 }
 
+/** Longest delay a Node timer holds; longer waits are re-armed (check() computes what is left). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** Rejects when the server has sent nothing for `limit` seconds plus the grace while `work` runs. */
 function watchForStall<T>(slot: SessionSlot, limit: number, state: { stalled: boolean }, work: Promise<T>): Promise<T> {
   const started = Date.now();
@@ -191,14 +194,14 @@ function watchForStall<T>(slot: SessionSlot, limit: number, state: { stalled: bo
     const check = () => {
       const silentFor = Date.now() - Math.max(started, slot.lastData());
       if (silentFor < quiet) {
-        timer = setTimeout(check, quiet - silentFor);
+        timer = setTimeout(check, Math.min(quiet - silentFor, MAX_TIMER_MS));
         return;
       }
       state.stalled = true;
       slot.abort();
       reject(new QueryTimeoutError(limit));
     };
-    timer = setTimeout(check, quiet);
+    timer = setTimeout(check, Math.min(quiet, MAX_TIMER_MS));
     work.then(
       (value) => {
         clearTimeout(timer);
