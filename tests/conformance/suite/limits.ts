@@ -181,7 +181,8 @@ export function limitsSuite(h: StoreHarness): void {
       it.each(inFlight)('%s settles with its result or StoreClosedError, never a TypeError', async (_what, call) => {
         const s = await h.create();
         const memo = new AIMemo({ store: s, namespace: ns });
-        await s.count(ns); // opened and migrated: the race is with real work, not with start-up
+        // Opened, migrated and holding matches (a fresh SQLite store is empty): the race is with real work.
+        await s.saveMany(CORPUS.map(([id, content], i) => ({ id, namespace: ns, content, timestamp: new Date(Date.UTC(2026, 0, 1, 0, i)) })));
         const pending = call(s, memo).then(
           (value) => ({ value }),
           (error: unknown) => ({ error }),
@@ -196,7 +197,14 @@ export function limitsSuite(h: StoreHarness): void {
 
       it('settles every call started in the same tick as close(), also on a store that never opened', async () => {
         const s = await h.create();
-        const pending = [s.search('apple', { namespace: ns, mode: 'any' }), s.count(ns), s.get('a1', ns), s.list({ namespace: ns })].map((p) =>
+        const memo = new AIMemo({ store: s, namespace: ns });
+        const pending = [
+          s.search('apple pie banana', { namespace: ns, mode: 'any' }), // several round trips: word counts, matches, neighbours
+          memo.getContext('what about apple pie and banana bread?'),
+          s.count(ns),
+          s.get('a1', ns),
+          s.list({ namespace: ns }),
+        ].map((p) =>
           p.then(
             () => 'ok',
             (e: unknown) => (e instanceof StoreClosedError ? 'closed' : e),
