@@ -12,10 +12,11 @@
  */
 import { afterAll, describe, expect, it } from '@jest/globals';
 import Database from 'better-sqlite3';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BadFileError, SQLiteStore, ValidationError, exportJsonl } from '../../src';
+import { checkOutputPath } from '../../src/ops/output-path';
 import { requireBuild } from '../helpers/migrations';
 import { tempDir, uniqueNamespace } from '../helpers/temp';
 
@@ -116,24 +117,37 @@ describe('export and backup never write over the database', () => {
     intact(file, ns, 600);
   });
 
+  // Only targets inside the test's own directory: run against code that does not check (main did not), a
+  // device outside it would be replaced by a regular file (it happened to /dev/null once, running as root).
   it.each([
     ['a directory', () => tmp.dir],
-    ['the root directory', () => path.parse(tmp.dir).root],
     ['a path with NUL', () => tmp.file('a\u0000b.db')],
     ['an empty string', () => ''],
-    ['a device', () => '/dev/null'],
+    ['a named pipe', () => {
+      const fifo = tmp.file(`fifo-${++n}`);
+      execFileSync('mkfifo', [fifo]);
+      return fifo;
+    }],
   ])('refuses %s with ValidationError (export and backup, with overwrite)', async (_what, target) => {
     const store = new SQLiteStore(tmp.file(`dirs-${++n}.db`));
     try {
       await store.save({ content: 'x' });
-      const exported = await exportJsonl(store, target(), { overwrite: true }).catch((e: unknown) => e);
-      const backedUp = await store.backup(target(), { overwrite: true }).catch((e: unknown) => e);
+      const where = target();
+      const exported = await exportJsonl(store, where, { overwrite: true }).catch((e: unknown) => e);
+      const backedUp = await store.backup(where, { overwrite: true }).catch((e: unknown) => e);
       expect(exported).toBeInstanceOf(ValidationError);
       expect(backedUp).toBeInstanceOf(ValidationError);
-      expect(fs.existsSync('/dev/null') && fs.statSync('/dev/null').isCharacterDevice()).toBe(true);
+      if (where.includes('fifo')) expect(fs.statSync(where).isFIFO()).toBe(true);
     } finally {
       await store.close();
     }
+  });
+
+  it('refuses the root directory and a device without touching them (checked, never written)', () => {
+    for (const target of [path.parse(tmp.dir).root, '/dev/null']) {
+      expect(() => checkOutputPath(target, { overwrite: true, protect: [] })).toThrow(ValidationError);
+    }
+    expect(fs.statSync('/dev/null').isCharacterDevice()).toBe(true);
   });
 });
 

@@ -167,7 +167,8 @@ export async function runInSession<T>(
       try {
         return await fn();
       } finally {
-        await client.unsafe(`SET statement_timeout = ${timeoutMs(settings.statementTimeout)}`);
+        // A connection whose limit could not be put back must not serve a bounded call: drop it.
+        await client.unsafe(`SET statement_timeout = ${timeoutMs(settings.statementTimeout)}`).catch(() => slot.abort());
       }
     })();
   } else {
