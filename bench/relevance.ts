@@ -1,7 +1,8 @@
 /**
  * Relevance benchmark: `npm run bench:relevance [-- path]`.
  *
- * Loads LoCoMo-format conversations (default ../shared/data/locomo), stores
+ * Loads LoCoMo-format conversations (the path given, else $AIMEMO_LOCOMO,
+ * bench/.data/locomo or ../shared/data/locomo; how to get LoCoMo: docs/search.md), stores
  * them through the public API on every backend (SQLite; PostgreSQL from
  * AIMEMO_BENCH_PG_URL or AIMEMO_TEST_PG_URL in a fresh database; PGlite when no
  * server is configured), asks every question with
@@ -89,10 +90,24 @@ function report(runs: Run[]): string {
   return lines.join('\n');
 }
 
+/** Where the LoCoMo conversations are looked for, in order, when no path is given. */
+const LOCOMO_DEFAULTS = [process.env.AIMEMO_LOCOMO, path.join(__dirname, '.data', 'locomo'), path.join(__dirname, '..', '..', 'shared', 'data', 'locomo')];
+
+const locomoMissing = (looked: string[]) => `no LoCoMo data found (looked at ${looked.join(', ')}).
+LoCoMo is the public benchmark of the ACL 2024 paper "Evaluating Very Long-Term Conversational Memory of LLM Agents"
+(github.com/snap-research/locomo; no license file there: research data, cite the paper; it is not shipped with aimemo). Get it with:
+  git clone --depth 1 https://github.com/snap-research/locomo /tmp/locomo
+  mkdir -p bench/.data/locomo && unzip -j -q /tmp/locomo/data/locomo10.zip '*.json' -d bench/.data/locomo
+then run npm run bench:relevance again, or pass a folder or file: npm run bench:relevance -- <path>. See docs/search.md, "Relevance benchmark".`;
+
+/** Where to look: the path given, else the defaults. */
+const locomoCandidates = (given: string | undefined): string[] => (given ? [given] : LOCOMO_DEFAULTS).filter((c): c is string => !!c).map((c) => path.resolve(c));
+
 async function main(): Promise<void> {
-  const target = path.resolve(process.argv[2] ?? path.join(__dirname, '..', '..', 'shared', 'data', 'locomo'));
-  if (!fs.existsSync(target)) {
-    console.error(`no LoCoMo data at ${target}: pass a folder or file of LoCoMo-format conversations`);
+  const candidates = locomoCandidates(process.argv[2]);
+  const target = candidates.find((c) => fs.existsSync(c));
+  if (!target) {
+    console.error(locomoMissing(candidates));
     process.exit(2);
   }
   const conversations = loadConversations(target);

@@ -5,6 +5,9 @@
  * (whose `schemaFilter` defaults to `public`) never sees, diffs or drops it.
  * This file is the `schema:` input of drizzle-kit for `migrations/postgres` and
  * is exported as `aimemo/drizzle/postgres`.
+ *
+ * @packageDocumentation
+ * @module aimemo/drizzle/postgres
  */
 import { sql } from 'drizzle-orm';
 import { customType, index, jsonb, pgSchema, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';

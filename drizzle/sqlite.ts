@@ -3,8 +3,12 @@
  *
  * This file is the `schema:` input of drizzle-kit for `migrations/sqlite` and is
  * exported as `aimemo/drizzle/sqlite`, so an app can query or join `memories`.
- * Apps running their own `drizzle-kit push` must keep these tables out of it:
- * `tablesFilter: ['!memories', '!memories_fts*']` (see README).
+ * An app running its own drizzle-kit on the same file keeps AIMemo's tables
+ * out of it with {@link EXCLUDE_AIMEMO_TABLES}, and never imports this module
+ * into the files its `schema:` points at (docs/connections.md).
+ *
+ * @packageDocumentation
+ * @module aimemo/drizzle/sqlite
  */
 import { sql } from 'drizzle-orm';
 import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
@@ -65,3 +69,22 @@ export function namespaceToken(namespace: string): string {
 
 /** The triggers that keep {@link MEMORIES_FTS} in sync; created by `0001_fts5-index`, replaced by `0002_fts5-namespace`. */
 export const MEMORIES_FTS_TRIGGERS = ['memories_fts_ai', 'memories_fts_ad', 'memories_fts_au'] as const;
+
+/**
+ * The `tablesFilter` an app's own drizzle.config.ts needs on a SQLite file
+ * AIMemo also uses, so that `drizzle-kit push` and `pull` never see AIMemo's
+ * tables (without it `push` offers to drop them, and drops an empty one
+ * without asking): `memories`, the FTS5 table and its shadow tables, and
+ * every `__aimemo_*` table (the migrations record, compatibility markers).
+ * The one source of this advice; docs/connections.md quotes it.
+ *
+ * Do not import this module into the files the app's `schema:` points at
+ * either: `drizzle-kit generate` would then write `CREATE TABLE memories`
+ * into the app's own migrations (import it where you query instead).
+ *
+ * @example
+ * // drizzle.config.ts of the app
+ * import { EXCLUDE_AIMEMO_TABLES } from 'aimemo/drizzle/sqlite';
+ * export default defineConfig({ dialect: 'sqlite', schema: './src/db/schema.ts', tablesFilter: [...EXCLUDE_AIMEMO_TABLES] });
+ */
+export const EXCLUDE_AIMEMO_TABLES = ['!memories', '!memories_fts*', '!__aimemo_*'] as const;

@@ -13,6 +13,8 @@ export type AIMemoErrorCode =
   | 'POOL_TIMEOUT'
   | 'QUERY_TIMEOUT'
   | 'SCHEMA_OUTDATED'
+  | 'SCHEMA_TOO_NEW'
+  | 'READ_ONLY'
   | 'MIGRATION_FAILED'
   | 'STORE_CLOSED'
   | 'UNSUPPORTED'
@@ -93,15 +95,69 @@ export class QueryTimeoutError extends AIMemoError {
 export class SchemaOutdatedError extends AIMemoError {
   readonly expected: string;
   readonly found: string | null;
-  constructor(expected: string, found: string | null, command: string) {
+  /**
+   * @param command - what to run to migrate.
+   * @param alternative - said after the command; the CLI, which has no `autoMigrate`, passes `''`.
+   */
+  constructor(expected: string, found: string | null, command: string, alternative = ' (or create the store with autoMigrate: true)') {
     super(
       'SCHEMA_OUTDATED',
       `the database schema is older than this version of aimemo needs: expected migration ${expected}, ` +
-        `found ${found ?? 'no aimemo migrations'}. Run the migrations first: ${command} ` +
-        '(or create the store with autoMigrate: true).',
+        `found ${found ?? 'no aimemo migrations'}. Run the migrations first: ${command}${alternative}.`,
     );
     this.expected = expected;
     this.found = found;
+  }
+}
+
+/** A migration the database holds and this version of aimemo does not know (it was written by a newer version). */
+export interface NewerMigration {
+  /** When drizzle-kit generated it (the `created_at` recorded for it), ISO 8601. */
+  generatedAt: string;
+  /** The sha256 of its file, as recorded. */
+  hash: string;
+}
+
+/** A newer migration marked incompatible with the releases that do not know it (see docs/schema.md). */
+export interface IncompatibleMigration {
+  /** Its tag, such as `0007_split-content`. */
+  tag: string;
+  /** The aimemo version that brought it. */
+  version: string;
+  /** Why older releases must not write. */
+  reason: string;
+}
+
+/**
+ * The database was migrated by a newer version of aimemo and one of the
+ * migrations this version does not know is marked incompatible with older
+ * releases: writing now could corrupt what the newer version relies on, so
+ * writes are refused (reads go on). Without such a marker a newer schema is
+ * only reported, once (`onSchemaNewer`, or a process warning), and writes go
+ * on: that is what makes a rolling deploy or a rollback safe.
+ */
+export class SchemaTooNewError extends AIMemoError {
+  readonly version: string;
+  readonly latest: string;
+  readonly incompatible: IncompatibleMigration[];
+  constructor(version: string, latest: string, incompatible: IncompatibleMigration[]) {
+    const first = incompatible[0];
+    super(
+      'SCHEMA_TOO_NEW',
+      `the database was migrated by aimemo ${first.version}, whose migration ${first.tag} is incompatible with older releases ` +
+        `(${first.reason}); this is aimemo ${version}, whose newest migration is ${latest}: writes are refused. ` +
+        `Upgrade aimemo to ${first.version} or later.`,
+    );
+    this.version = version;
+    this.latest = latest;
+    this.incompatible = incompatible;
+  }
+}
+
+/** A write on a store opened with `readonly: true`. */
+export class ReadOnlyError extends AIMemoError {
+  constructor(store: string, operation: string) {
+    super('READ_ONLY', `${store} was opened with readonly: true; ${operation} writes, so it is refused`);
   }
 }
 

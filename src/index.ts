@@ -1,6 +1,7 @@
 /**
  * AIMemo: a memory layer for AI agents. See docs/contract.md for the contract.
  * @packageDocumentation
+ * @module aimemo
  */
 export { AIMemo, type AIMemoOptions, type AddOptions, type ContextOptions } from './aimemo';
 export {
@@ -11,15 +12,21 @@ export {
   OperationAbortedError,
   PoolTimeoutError,
   QueryTimeoutError,
+  ReadOnlyError,
   SchemaOutdatedError,
+  SchemaTooNewError,
   StoreClosedError,
   TransferVerificationError,
   ValidationError,
   type AIMemoErrorCode,
+  type IncompatibleMigration,
   type NamespaceMismatch,
+  type NewerMigration,
 } from './errors';
-export { PostgresStore, type PoolerMode, type PoolStatus, type PostgresStoreOptions } from './store/postgres/postgres-store';
+export type { SchemaNewerInfo } from './migrate/schema-version';
+export { PostgresStore, type PoolerMode, type PoolStatus, type PostgresSsl, type PostgresStoreOptions } from './store/postgres/postgres-store';
 export { SQLiteStore, type SQLiteStoreOptions } from './store/sqlite/sqlite-store';
+export type { SQLiteSource } from './store/sqlite/connect';
 export type { BackupOptions, BackupResult } from './store/sqlite/backup';
 export { SqlStore, type OptimizeResult, type OptimizeStep } from './store/sql-store';
 export type { Json, ListOptions, Memory, MemoryStore, NewMemory, SearchOptions, SearchResult, TableStats } from './types';

@@ -235,9 +235,8 @@ export function validateMetadata(value: unknown, field = 'metadata'): Record<str
 
 /** A memory's text: 1-100,000 characters, not only white space. */
 export function validateContent(value: unknown, field = 'content'): string {
-  if (typeof value !== 'string' || value.trim().length === 0) {
-    throw new ValidationError(field, 'must be a non-empty string', describe(value));
-  }
+  if (typeof value !== 'string' || value.length === 0) throw new ValidationError(field, 'must be a non-empty string', describe(value));
+  if (value.trim().length === 0) throw new ValidationError(field, 'must not be blank', 'only white space');
   if (value.length > LIMITS.contentChars) throw new ValidationError(field, `must be at most ${LIMITS.contentChars} characters`, `${value.length}`);
   checkText(value, field);
   return value;

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { output } from './io';
 import { withStore } from './open';
-import { jsonObject, optionsOf, tagList } from './options';
-import { validateIsoTimestamp } from '../validate';
+import { checkedBy, contentText, jsonObject, optionsOf, tagList } from './options';
+import { validateContent, validateId, validateIsoTimestamp, validateNamespace } from '../validate';
 import type { Json } from '../types';
 
 async function readStdin(): Promise<string> {
@@ -15,16 +15,16 @@ export function register(program: Command): void {
   program
     .command('add')
     .description('save one memory (content "-" reads it from stdin)')
-    .argument('<content>', 'the text to remember, or - to read it from stdin')
-    .option('-n, --namespace <namespace>', 'namespace (one user, agent or session)', 'default')
+    .argument('<content>', 'the text to remember, or - to read it from stdin', contentText)
+    .option('-n, --namespace <namespace>', 'namespace (one user, agent or session)', checkedBy(validateNamespace), 'default')
     .option('-t, --tags <tags>', 'tags, comma-separated; repeatable', tagList)
     .option('-m, --metadata <json>', 'metadata as a JSON object', jsonObject)
-    .option('--id <id>', 'id (saving an existing id replaces that memory); default: a new UUID v7')
-    .option('--timestamp <iso>', 'ISO 8601 time, like 2026-01-31T09:30:00Z; default: now')
+    .option('--id <id>', 'id (saving an existing id replaces that memory); default: a new UUID v7', checkedBy(validateId))
+    .option('--timestamp <iso>', 'ISO 8601 time, like 2026-01-31T09:30:00Z; default: now', checkedBy((v, f) => (validateIsoTimestamp(v, f), v)))
     .addHelpText('after', '\nExample:\n  aimemo add "User prefers dark mode" -n user_123 -t preference,ui -m \'{"source":"chat"}\'')
     .action(async (content: string, _opts, command: Command) => {
       const opts = optionsOf<{ namespace: string; tags?: string[]; metadata?: Record<string, Json>; id?: string; timestamp?: string }>(command);
-      const text = content === '-' ? await readStdin() : content;
+      const text = content === '-' ? validateContent(await readStdin(), 'content') : content; // checked before the database is opened
       const timestamp = opts.timestamp === undefined ? undefined : validateIsoTimestamp(opts.timestamp, '--timestamp');
       const saved = await withStore(opts, true, (store) =>
         store.save({

@@ -1,10 +1,16 @@
 /**
  * What every command shares: global options, output (`--json` or text), and
- * turning errors into a message and an exit code.
+ * turning errors into a message and an exit code, in the CLI's own words.
  *
- * Exit codes: 0 done; 1 the operation failed (bad database URL, unreachable
- * database, bad file, rejected import lines, failed verification); 2 bad usage
- * (unknown command or option, missing or malformed argument).
+ * Exit codes: 0 done; 1 the operation failed (unreachable database, bad file,
+ * rejected import lines, failed verification); 2 bad usage (unknown command
+ * or option, a missing argument, a value no command accepts: `--limit abc`,
+ * `--mode maybe`, a blank content, a malformed `--db`). Under `--json` every
+ * error, usage errors included, is one JSON object `{ error }` on stderr.
+ *
+ * Library errors speak the API (`options.mode`, `overwrite: true`,
+ * `autoMigrate`); {@link cliMessage} says the same in CLI terms (`--mode`,
+ * `--force`, `aimemo migrate`).
  */
 import { AIMemoError, BadFileError, TransferVerificationError, ValidationError } from '../errors';
 
@@ -20,6 +26,9 @@ export interface GlobalOptions {
 export const EXIT_FAILURE = 1;
 /** Exit code for bad usage. */
 export const EXIT_USAGE = 2;
+
+/** The command being run (set by main.ts before its action), for wording that depends on it. */
+export const context: { command: string } = { command: '' };
 
 /** A failure the CLI itself detects, with a message for the user and optional data for `--json`. */
 export class CliError extends Error {
@@ -44,30 +53,92 @@ export function note(opts: GlobalOptions, text: string): void {
   if (!opts.json && !opts.quiet) process.stderr.write(`${text}\n`);
 }
 
+/**
+ * A library field as the CLI user wrote it: `options.mode` is `--mode`,
+ * `tags[2]` is `--tags`, `content` is `<content>`. Undefined for fields no
+ * option or argument sets.
+ */
+export function cliField(field: string): string | undefined {
+  const name = field.replace(/^(options|memories\[\d+\])\./, '').replace(/\[\d+\].*$|\..*$/, '');
+  const flags: Record<string, string> = {
+    namespace: '--namespace',
+    mode: '--mode',
+    limit: '--limit',
+    offset: '--offset',
+    tags: '--tags',
+    metadata: '--metadata',
+    timestamp: '--timestamp',
+    batchSize: '--batch-size',
+    content: '<content>',
+    query: '<query>',
+    id: context.command === 'add' ? '--id' : '<id>',
+  };
+  return field.startsWith('--') ? field : flags[name];
+}
+
+/**
+ * Library phrases and what the CLI says instead. Errors from the library name
+ * its options (`overwrite: true (CLI: --force)`); a new one that names an
+ * option needs a line here (tests/cli/usage.test.ts checks the known ones).
+ */
+const CLI_WORDS: [RegExp, string][] = [
+  [/overwrite: true \(CLI: (--[a-z-]+)\)/g, '$1'],
+  [/ \(or create the store with autoMigrate: true\)/g, ''],
+  [/\(with autoMigrate: false the store never creates one\)/g, '(`aimemo migrate --db <file>` creates one)'],
+  [/open it with new SQLiteStore\(path, \{ readonly: true \}\)/g, 'use a command that only reads (search, list, get, export, stats, context), which opens the file read-only'],
+];
+
+/** An error's message in CLI terms: flags instead of API fields and options. */
+export function cliMessage(error: unknown): string {
+  let message = error instanceof Error ? error.message : String(error);
+  if (error instanceof ValidationError) {
+    const flag = cliField(error.field);
+    if (flag && message.startsWith(error.field)) message = `${flag}${message.slice(error.field.length)}`;
+  }
+  for (const [phrase, replacement] of CLI_WORDS) message = message.replace(phrase, replacement);
+  return message;
+}
+
+/** Exit code of an error: 2 for bad usage (a value given on the command line that nothing accepts), else 1. */
+export function exitCodeOf(error: unknown): number {
+  if (error instanceof CliError) return error.exitCode;
+  if (error instanceof ValidationError) return EXIT_USAGE;
+  return EXIT_FAILURE;
+}
+
 /** The JSON form of an error, for `--json`. */
 function errorJson(error: unknown): Record<string, unknown> {
-  if (error instanceof CliError) return { name: 'CliError', code: 'FAILED', message: error.message, ...(error.data ?? {}) };
+  const message = cliMessage(error);
+  if (error instanceof CliError) return { name: 'CliError', code: error.exitCode === EXIT_USAGE ? 'USAGE' : 'FAILED', message, ...(error.data ?? {}) };
   if (error instanceof AIMemoError) {
     const extra: Record<string, unknown> = {};
-    if (error instanceof ValidationError) Object.assign(extra, { field: error.field, rule: error.rule });
+    if (error instanceof ValidationError) Object.assign(extra, { field: cliField(error.field) ?? error.field, rule: error.rule });
     if (error instanceof BadFileError) Object.assign(extra, { file: error.file, ...(error.line === undefined ? {} : { line: error.line }) });
     if (error instanceof TransferVerificationError) extra.mismatches = error.mismatches;
-    return { name: error.name, code: error.code, message: error.message, ...extra };
+    return { name: error.name, code: error.code, message, ...extra };
   }
   const e = error as { name?: string; message?: string; code?: unknown };
-  return { name: e?.name ?? 'Error', code: typeof e?.code === 'string' ? e.code : 'UNEXPECTED', message: e?.message ?? String(error) };
+  return { name: e?.name ?? 'Error', code: typeof e?.code === 'string' ? e.code : 'UNEXPECTED', message };
+}
+
+/** Prints a usage error commander found (unknown option, `--limit abc`, a missing argument) and returns 2. */
+export function reportUsage(message: string, json: boolean): number {
+  const text = message.replace(/^error: /, '').trim();
+  if (json) process.stderr.write(`${JSON.stringify({ error: { name: 'UsageError', code: 'USAGE', message: text } })}\n`);
+  else process.stderr.write(`aimemo: ${text}\n(run with --help for usage)\n`);
+  return EXIT_USAGE;
 }
 
 /** Prints an error on stderr and returns the exit code. */
 export function reportError(error: unknown, json: boolean): number {
-  const code = error instanceof CliError ? error.exitCode : EXIT_FAILURE;
+  const code = exitCodeOf(error);
   if (json) {
     process.stderr.write(`${JSON.stringify({ error: errorJson(error) })}\n`);
     return code;
   }
   const known = error instanceof AIMemoError || error instanceof CliError;
-  const message = error instanceof Error ? error.message : String(error);
-  process.stderr.write(`aimemo: ${message}\n`);
+  process.stderr.write(`aimemo: ${cliMessage(error)}\n`);
+  if (code === EXIT_USAGE && !(error instanceof CliError)) process.stderr.write('(run with --help for usage)\n');
   if (!known) {
     if (process.env.AIMEMO_DEBUG && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
     else process.stderr.write('(an unexpected error; set AIMEMO_DEBUG=1 to see where it came from)\n');
@@ -93,9 +164,19 @@ export function table(rows: string[][]): string {
   return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]))).join('  ')).join('\n');
 }
 
-/** One memory as text: id, time, tags, then the content on the next line (shortened). */
-export function formatMemory(m: { id: string; namespace: string; timestamp: Date; tags: string[]; content: string; score?: number }, full = false): string {
-  const score = m.score === undefined ? '' : `${m.score.toPrecision(3)}  `;
+/**
+ * A search score as people read it: relative to the best result of the
+ * list, as a percentage (`100%`, `87%`). Raw scores are only comparable
+ * within one list, and are tiny numbers (`1.06e-6`); `--json` keeps them.
+ */
+export function relativeScore(score: number, best: number): string {
+  if (!(best > 0) || !Number.isFinite(score)) return score.toPrecision(3);
+  return `${Math.round((Math.max(score, 0) / best) * 100)}%`.padStart(4);
+}
+
+/** One memory as text: (score,) id, time, tags, then the content on the next line (shortened). `best`: the list's best score. */
+export function formatMemory(m: { id: string; namespace: string; timestamp: Date; tags: string[]; content: string; score?: number }, full = false, best?: number): string {
+  const score = m.score === undefined ? '' : `${relativeScore(m.score, best ?? m.score)}  `;
   const tags = m.tags.length ? `  ${m.tags.map((t) => `#${t}`).join(' ')}` : '';
   const text = m.content.replace(/\s+/g, ' ').trim();
   const content = full || text.length <= 200 ? text : `${text.slice(0, 199)}…`;

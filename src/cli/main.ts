@@ -23,7 +23,7 @@ import { register as del } from './delete';
 import { register as exportCommand } from './export';
 import { register as get } from './get';
 import { register as importCommand } from './import';
-import { EXIT_USAGE, reportError } from './io';
+import { EXIT_USAGE, context as running, reportError, reportUsage } from './io';
 import { register as list } from './list';
 import { register as migrate } from './migrate';
 import { register as namespaces } from './namespaces';
@@ -33,10 +33,18 @@ import { register as search } from './search';
 import { register as stats } from './stats';
 import { register as transfer } from './transfer';
 
-/** The program with every command registered; `main` runs it. */
+/**
+ * The program with every command registered; `main` runs it. Commander's own
+ * error output is held back (`main` prints usage errors itself, as JSON under
+ * `--json`); help and `--version` print as usual.
+ */
 export function createProgram(): Command {
   const version = (JSON.parse(fs.readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
   const program = new Command('aimemo')
+    .configureOutput({ outputError: () => undefined })
+    .hook('preAction', (_program, action) => {
+      running.command = action.name();
+    })
     .description('AIMemo: a memory store for AI agents (SQLite or PostgreSQL), from the terminal')
     .version(version, '-V, --version')
     .option('--db <db>', 'a SQLite file path or a postgres:// URL (default: $AIMEMO_DB, then $AIMEMO_DB_PATH, then ./aimemo.db)')
@@ -44,7 +52,6 @@ export function createProgram(): Command {
     .option('-q, --quiet', 'no progress output on stderr')
     .option('--connect-timeout <seconds>', 'seconds to wait for a PostgreSQL connection', seconds, 10)
     .configureHelp({ showGlobalOptions: true })
-    .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .addHelpText('after', '\nExit codes: 0 done, 1 failed, 2 bad usage.\nRun `aimemo <command> --help` for a command\'s options and examples.');
   for (const register of [add, search, context, list, get, del, clear, namespaces, stats, exportCommand, importCommand, transfer, backup, optimize, migrate]) {
@@ -64,11 +71,11 @@ export async function main(argv: string[] = process.argv): Promise<number> {
     await program.parseAsync(argv);
     return 0;
   } catch (error) {
+    const json = Boolean(program.opts().json) || argv.includes('--json');
     if (error instanceof CommanderError) {
       // Help and --version "fail" with exit code 0; everything else commander reports is bad usage.
-      return error.exitCode === 0 ? 0 : EXIT_USAGE;
+      return error.exitCode === 0 ? 0 : reportUsage(error.message, json);
     }
-    const json = Boolean(program.opts().json) || argv.includes('--json');
     return reportError(error, json);
   }
 }

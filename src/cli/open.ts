@@ -12,8 +12,12 @@ import * as path from 'node:path';
 import { BadFileError, SchemaOutdatedError, ValidationError } from '../errors';
 import { describeUrl } from '../store/postgres/connect';
 import { PostgresStore } from '../store/postgres/postgres-store';
+import { newerSchemaMessage, type SchemaNewerInfo } from '../migrate/schema-version';
 import type { SqlStore } from '../store/sql-store';
 import { SQLiteStore } from '../store/sqlite/sqlite-store';
+
+/** What to do about a password holding URL delimiters. */
+const ENCODE_HINT = 'percent-encode a password that holds @ : / ? # [ ] % or spaces (encodeURIComponent)';
 
 /** A parsed `--db`. */
 export type DatabaseSpec = { dialect: 'sqlite'; path: string; label: string } | { dialect: 'postgres'; url: string; label: string };
@@ -32,13 +36,17 @@ export function parseDatabase(value: string, option = '--db'): DatabaseSpec {
   const text = value.trim();
   if (text === '') throw new ValidationError(option, 'must be a SQLite file path or a postgres:// URL', 'an empty string');
   if (/^postgres(ql)?:/i.test(text)) {
+    // A password with @ or # in it, not percent-encoded, makes the URL point at another host.
+    if (/^postgres(ql)?:\/\/[^/]*@[^/]*@/i.test(text) || text.includes('#')) {
+      throw new ValidationError(option, `must be a valid PostgreSQL URL; ${ENCODE_HINT}`, 'a URL with more than one @ or a #');
+    }
     let url: URL | undefined;
     try {
       url = new URL(text);
     } catch {
       url = undefined;
     }
-    if (!url || !url.host) throw new ValidationError(option, 'must be a valid PostgreSQL URL, like postgres://user:password@host:5432/database', 'a URL that does not parse');
+    if (!url || !url.host) throw new ValidationError(option, `must be a valid PostgreSQL URL, like postgres://user:password@host:5432/database; ${ENCODE_HINT}`, 'a URL that does not parse');
     return { dialect: 'postgres', url: text, label: `postgres://${describeUrl(text)}` };
   }
   // `user:password@host…` without postgres://: a URL with its scheme lost, never a file name to create (and print).
@@ -58,27 +66,38 @@ export function parseDatabase(value: string, option = '--db'): DatabaseSpec {
 }
 
 export interface OpenOptions {
-  /** Create or upgrade the schema (commands that write). */
-  write: boolean;
+  /**
+   * `true`: create or upgrade the schema (commands that write); `false`: open
+   * SQLite files read-only and never migrate (commands that read);
+   * `'maintain'`: writable, but never migrate (optimize).
+   */
+  write: boolean | 'maintain';
   /** Seconds to wait for a PostgreSQL connection. */
   connectTimeout?: number;
+  /** When the database holds migrations newer than this version's; default: a warning on stderr. */
+  onSchemaNewer?: (info: SchemaNewerInfo) => void;
 }
+
+/** The CLI's default report of a newer schema: one line on stderr. */
+const warnNewer = (info: SchemaNewerInfo) => process.stderr.write(`aimemo: warning: ${newerSchemaMessage(info)}\n`);
 
 /** Opens the store and connects now, so a bad database fails before any work starts. */
 export async function openStore(spec: DatabaseSpec, options: OpenOptions): Promise<SqlStore> {
   let store: SqlStore;
   if (spec.dialect === 'sqlite') {
-    if (!options.write && !fs.existsSync(spec.path)) {
+    if (options.write !== true && !fs.existsSync(spec.path)) {
       throw new BadFileError(spec.path, 'no such database file (pass --db or set AIMEMO_DB; `aimemo migrate` creates one)');
     }
     if (fs.existsSync(spec.path) && !fs.statSync(spec.path).isFile()) throw new BadFileError(spec.path, 'is not a file');
-    store = new SQLiteStore(spec.path, { autoMigrate: options.write });
+    // Commands that only read open the file read-only: they change nothing, and work on files they may not write.
+    store = new SQLiteStore(spec.path, { autoMigrate: options.write === true, readonly: options.write === false, onSchemaNewer: options.onSchemaNewer ?? warnNewer });
   } else {
     store = new PostgresStore(spec.url, {
       poolSize: 2,
       maxOverflow: 2,
       connectTimeout: options.connectTimeout ?? 10,
-      autoMigrate: options.write,
+      autoMigrate: options.write === true,
+      onSchemaNewer: options.onSchemaNewer ?? warnNewer,
     });
   }
   try {
@@ -86,7 +105,7 @@ export async function openStore(spec: DatabaseSpec, options: OpenOptions): Promi
   } catch (error) {
     await store.close().catch(() => undefined);
     if (error instanceof SchemaOutdatedError) {
-      throw new SchemaOutdatedError(error.expected, error.found, `aimemo migrate --db ${spec.dialect === 'postgres' ? "'postgres://…'" : spec.label}`);
+      throw new SchemaOutdatedError(error.expected, error.found, `aimemo migrate --db ${spec.dialect === 'postgres' ? "'postgres://…'" : spec.label}`, '');
     }
     throw error;
   }
@@ -96,7 +115,7 @@ export async function openStore(spec: DatabaseSpec, options: OpenOptions): Promi
 /** Runs `fn` on the store named by the global options, closing it afterwards. */
 export async function withStore<T>(
   opts: { db?: string; connectTimeout?: number },
-  write: boolean,
+  write: OpenOptions['write'],
   fn: (store: SqlStore, spec: DatabaseSpec) => Promise<T>,
 ): Promise<T> {
   const spec = parseDatabase(opts.db ?? defaultDatabase());

@@ -10,7 +10,7 @@ export function register(program: Command): void {
     .option('--vacuum', 'also VACUUM (SQLite: rewrites the file, writers wait meanwhile; PostgreSQL: VACUUM (ANALYZE), blocks nobody)')
     .action(async (_opts, command: Command) => {
       const opts = optionsOf<{ vacuum?: boolean }>(command);
-      const result = await withStore(opts, false, async (store, spec) => {
+      const result = await withStore(opts, 'maintain', async (store, spec) => {
         note(opts, `optimize: ${spec.label}…`);
         return store.optimize({ vacuum: !!opts.vacuum });
       });

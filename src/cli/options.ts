@@ -1,6 +1,32 @@
-/** Argument parsers shared by the commands; a bad value is a usage error (exit code 2). */
+/**
+ * Argument parsers shared by the commands. A bad value is a usage error
+ * (exit code 2), found while parsing, before any database is opened.
+ */
 import { InvalidArgumentError, type Command } from 'commander';
+import { ValidationError } from '../errors';
 import type { GlobalOptions } from './io';
+
+/**
+ * A parser from one of the library's validators (validate.ts), so the CLI
+ * refuses what the store would refuse, with the same rule, before it opens
+ * anything: `--namespace ''` is "must be 1-255 characters".
+ */
+export function checkedBy<T>(validate: (value: string, field: string) => T) {
+  return (value: string): T => {
+    try {
+      return validate(value, 'value');
+    } catch (error) {
+      if (error instanceof ValidationError) throw new InvalidArgumentError(`${error.message.replace(/^value /, '')}.`);
+      throw error;
+    }
+  };
+}
+
+/** The text of `add`: `-` (read stdin) or some text that is not blank. */
+export function contentText(value: string): string {
+  if (value !== '-' && value.trim() === '') throw new InvalidArgumentError('is blank (only white space): give the text to remember, or - to read it from stdin.');
+  return value;
+}
 
 /** A positive integer, optionally at most `max`. */
 export function positiveInt(max = Number.MAX_SAFE_INTEGER) {

@@ -6,6 +6,7 @@
  */
 import type { QueryNode, SearchMode } from '../search/query';
 import type { Memory, SearchResult, TableStats } from '../types';
+import type { SchemaStatus } from '../migrate/schema-version';
 
 /**
  * What narrows the memories a read sees, besides its words: every read
@@ -88,8 +89,13 @@ export interface MemoryRepository {
    * on the raw driver, to measure what the library adds.
    */
   tracer?: (statement: TracedStatement) => void;
-  /** Opens connections and creates or checks the schema. Called once before any other method. */
-  init(): Promise<void>;
+  /**
+   * Opens connections and creates or checks the schema. Called once before
+   * any other method. Says whether the database holds newer migrations.
+   */
+  init(): Promise<SchemaStatus | void>;
+  /** Writes are refused (a SQLite file opened with `readonly: true`). @defaultValue false */
+  readonly readonly?: boolean;
   /** Inserts or replaces (by namespace and id) every row, in one transaction. */
   upsertMany(rows: Memory[]): Promise<void>;
   get(namespace: string, id: string): Promise<Memory | null>;

@@ -5,7 +5,8 @@
  * errors into AIMemo errors. Dialects never validate, so both backends refuse
  * exactly the same input with exactly the same error.
  */
-import { StoreClosedError } from '../errors';
+import { ReadOnlyError, StoreClosedError, type SchemaTooNewError } from '../errors';
+import { newerSchemaMessage, tooNewError, type SchemaNewerInfo, type SchemaStatus } from '../migrate/schema-version';
 import { parseQuery, type QueryNode } from '../search/query';
 import { anchors, pruneCommonWords, prunableWords, RANKING, rerank } from '../search/rerank';
 import type { ListOptions, Memory, MemoryStore, NewMemory, SearchOptions, SearchResult, TableStats } from '../types';
@@ -46,6 +47,12 @@ export type ErrorMapper = (error: unknown) => unknown;
 const SEARCH_OPTIONS = ['namespace', 'limit', 'tags', 'mode'] as const;
 const LIST_OPTIONS = ['namespace', 'limit', 'offset', 'tags'] as const;
 
+/** Options the shared template takes from either store. */
+export interface SqlStoreOptions {
+  /** See `SQLiteStoreOptions.onSchemaNewer`. */
+  onSchemaNewer?: (info: SchemaNewerInfo) => void;
+}
+
 export abstract class SqlStore implements MemoryStore {
   #ready: Promise<void> | undefined;
   #closed = false;
@@ -53,9 +60,14 @@ export abstract class SqlStore implements MemoryStore {
   /** Calls that have started and not yet settled: `close()` waits for them. */
   readonly #inFlight = new Set<Promise<unknown>>();
 
+  #reported = false;
+  /** Set when the database holds a newer migration marked incompatible with this version: writes get it. */
+  #tooNew: SchemaTooNewError | undefined;
+
   protected constructor(
     protected readonly repository: MemoryRepository,
     private readonly mapError: ErrorMapper,
+    private readonly storeOptions: SqlStoreOptions = {},
   ) {}
 
   /**
@@ -79,15 +91,40 @@ export abstract class SqlStore implements MemoryStore {
   async #run<T>(fn: () => Promise<T>): Promise<T> {
     try {
       // A failed start (server down, say) is retried by the next call.
-      this.#ready ??= this.repository.init().catch((e) => {
-        this.#ready = undefined;
-        throw e;
-      });
+      this.#ready ??= this.repository.init().then(
+        (status) => this.schemaChecked(status ?? undefined),
+        (e) => {
+          this.#ready = undefined;
+          throw e;
+        },
+      );
       await this.#ready;
       return await fn();
     } catch (error) {
       throw this.mapError(error);
     }
+  }
+
+  /**
+   * Runs a write: refused with ReadOnlyError on a read-only store, and with
+   * SchemaTooNewError when a newer version of aimemo marked the schema
+   * incompatible with this one.
+   */
+  protected async write<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+    if (this.repository.readonly && !this.#closed) throw new ReadOnlyError(this.constructor.name, operation);
+    return this.run(() => {
+      if (this.#tooNew) throw this.#tooNew;
+      return fn();
+    });
+  }
+
+  /** Reports a newer schema once (the `onSchemaNewer` hook, or a process warning) and remembers whether writes must stop. */
+  private schemaChecked(status: SchemaStatus | undefined): void {
+    this.#tooNew = tooNewError(status);
+    if (!status || status.newer.length === 0 || this.#reported) return;
+    this.#reported = true;
+    if (this.storeOptions.onSchemaNewer) this.storeOptions.onSchemaNewer(status);
+    else process.emitWarning(`aimemo: ${newerSchemaMessage(status)}`, { type: 'AIMemoWarning', code: 'AIMEMO_SCHEMA_NEWER' });
   }
 
   /** Which SQL dialect the store speaks. */
@@ -105,7 +142,7 @@ export abstract class SqlStore implements MemoryStore {
 
   async save(memory: NewMemory): Promise<Memory> {
     const [row] = this.complete([validateNewMemory(memory)]);
-    await this.run(() => this.repository.upsertMany([row]));
+    await this.write('save', () => this.repository.upsertMany([row]));
     return row;
   }
 
@@ -113,7 +150,7 @@ export abstract class SqlStore implements MemoryStore {
     if (!Array.isArray(memories)) throw new ValidationError('memories', 'must be an array of memories');
     const rows = this.complete(memories.map((m, i) => validateNewMemory(m, `memories[${i}].`)));
     if (rows.length === 0) return [];
-    await this.run(() => this.repository.upsertMany(dedupe(rows)));
+    await this.write('saveMany', () => this.repository.upsertMany(dedupe(rows)));
     return rows;
   }
 
@@ -126,7 +163,7 @@ export abstract class SqlStore implements MemoryStore {
   async delete(id: string, namespace?: string): Promise<boolean> {
     const key = validateId(id);
     const ns = validateNamespace(namespace);
-    return this.run(() => this.repository.remove(ns, key));
+    return this.write('delete', () => this.repository.remove(ns, key));
   }
 
   async search(query: string, options?: SearchOptions): Promise<SearchResult[]> {
@@ -180,7 +217,7 @@ export abstract class SqlStore implements MemoryStore {
   async clear(namespace: string): Promise<number> {
     if (namespace === undefined) throw new ValidationError('namespace', 'is required: clear removes one namespace at a time');
     const ns = validateNamespace(namespace);
-    return this.run(() => this.repository.clear(ns));
+    return this.write('clear', () => this.repository.clear(ns));
   }
 
   async getAllNamespaces(): Promise<string[]> {
@@ -260,7 +297,7 @@ export abstract class SqlStore implements MemoryStore {
   async optimize(options?: { vacuum?: boolean }): Promise<OptimizeResult> {
     const vacuum = validateOptions(options, ['vacuum']).vacuum ?? false;
     if (typeof vacuum !== 'boolean') throw new ValidationError('options.vacuum', 'must be a boolean', describe(vacuum));
-    const steps = await this.run(() => this.repository.optimize({ vacuum }));
+    const steps = await this.write('optimize', () => this.repository.optimize({ vacuum }));
     return { dialect: this.repository.dialect, steps };
   }
 

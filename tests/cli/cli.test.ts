@@ -7,52 +7,26 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import Database from 'better-sqlite3';
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readMigrations } from '../../src/migrate/locate';
+import { BIN, aimemo as run, errorOf, type Run } from '../helpers/cli';
 import { requireBuild } from '../helpers/migrations';
 import { PG_URL, createTestDatabase, reportSkip, type TestDatabase } from '../helpers/postgres';
 import { tempDir } from '../helpers/temp';
 
 
-const BIN = path.resolve(__dirname, '..', '..', 'dist', 'src', 'cli', 'main.js');
 const tmp = tempDir('cli');
 const db = tmp.file('cli.db');
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the CLI with a clean environment (no AIMEMO_DB, no jest NODE_OPTIONS); `input` goes to stdin. */
-function aimemo(args: string[], options: { input?: string; env?: Record<string, string> } = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, NODE_OPTIONS: '', ...options.env };
-    delete env.AIMEMO_DB;
-    delete env.AIMEMO_DB_PATH;
-    Object.assign(env, options.env);
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: tmp.dir, env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d));
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
-    child.stdin.end(options.input ?? '');
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+/** Runs the CLI in the test's directory (tests/helpers/cli.ts). */
+const aimemo = (args: string[], options: { input?: string; env?: Record<string, string> } = {}): Promise<Run> => run(args, { cwd: tmp.dir, ...options });
 
 /** Runs with --json and --db, expects exit code 0, returns the parsed stdout. */
 async function json<T = any>(args: string[], where = db): Promise<T> {
   const r = await aimemo([...args, '--json', '--db', where]);
   if (r.code !== 0) throw new Error(`aimemo ${args.join(' ')} exited ${r.code}\n${r.stderr}`);
   return JSON.parse(r.stdout) as T;
-}
-
-/** The parsed `{ error }` an --json run prints on stderr. */
-function errorOf(r: Run): { name: string; code: string; message: string } {
-  return JSON.parse(r.stderr.trim().split('\n').pop()!).error;
 }
 
 let server: TestDatabase | undefined;
@@ -196,10 +170,10 @@ describe('aimemo CLI', () => {
     expect(r.steps.map((s) => s.step)).toContain('PRAGMA optimize');
   });
 
-  it('fails clearly, with exit code 1, on a bad URL, an unreachable database or a bad file; 2 on bad usage', async () => {
+  it('fails clearly, with exit code 1, on an unreachable database or a bad file; 2 on bad usage (a malformed --db included)', async () => {
     const cases: [string[], number, RegExp][] = [
-      [['stats', '--db', 'mysql://root@localhost/app'], 1, /--db must be a SQLite file path or a postgres:\/\/ URL; got a mysql:\/\/ URL/],
-      [['stats', '--db', 'postgres://[oops'], 1, /--db must be a valid PostgreSQL URL/],
+      [['stats', '--db', 'mysql://root@localhost/app'], 2, /--db must be a SQLite file path or a postgres:\/\/ URL; got a mysql:\/\/ URL/],
+      [['stats', '--db', 'postgres://[oops'], 2, /--db must be a valid PostgreSQL URL/],
       [['stats', '--db', 'postgres://root@127.0.0.1:1/nothing', '--connect-timeout', '2'], 1, /cannot reach PostgreSQL at 127\.0\.0\.1:1\/nothing: ECONNREFUSED/],
       [['stats', '--db', tmp.file('nothing-here.db')], 1, /nothing-here\.db: no such database file/],
       [['search', 'x', '--db', tmp.file('notes.txt')], 1, /SQLITE_NOTADB/],

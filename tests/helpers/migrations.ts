@@ -143,3 +143,24 @@ export async function raceChildren(n: number, dialect: Dialect, target: string):
 export function outcomes(results: ChildResult[]): string[] {
   return results.map((r) => (r.code === 0 ? 'ok' : `exit ${r.code}: ${r.stderr}`));
 }
+
+/**
+ * The migrations a newer aimemo would ship, for one dialect: an additive one,
+ * and optionally one that marks itself incompatible with older releases in
+ * `__aimemo_compat` (the marker: src/migrate/schema-version.ts, docs/schema.md).
+ */
+export function newerMigrations(dialect: 'sqlite' | 'postgres', incompatible: boolean): { tag: string; sql: string }[] {
+  const table = dialect === 'postgres' ? '"aimemo"."memories"' : '"memories"';
+  const compat = dialect === 'postgres' ? '"aimemo"."__aimemo_compat"' : '"__aimemo_compat"';
+  const extra = [{ tag: '0100_future-column', sql: `ALTER TABLE ${table} ADD COLUMN "importance" integer DEFAULT 0 NOT NULL;` }];
+  if (incompatible) {
+    extra.push({
+      tag: '0101_future-breaking',
+      sql: [
+        `CREATE TABLE IF NOT EXISTS ${compat} ("tag" text PRIMARY KEY, "version" text NOT NULL, "reason" text NOT NULL);`,
+        `INSERT INTO ${compat} ("tag", "version", "reason") VALUES ('0101_future-breaking', '9.0.0', 'memories.importance is required and computed by the writer') ON CONFLICT DO NOTHING;`,
+      ].join('\n--> statement-breakpoint\n'),
+    });
+  }
+  return extra;
+}

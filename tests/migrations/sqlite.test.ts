@@ -14,7 +14,7 @@ import { migrate as drizzleMigrate } from 'drizzle-orm/better-sqlite3/migrator';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { MEMORIES_FTS_TRIGGERS } from '../../drizzle/sqlite';
-import { MigrationError, SchemaOutdatedError, SQLiteStore } from '../../src';
+import { DatabaseUnavailableError, MigrationError, SchemaOutdatedError, SQLiteStore } from '../../src';
 import { MIGRATIONS_TABLE, migrationsFolder } from '../../src/migrate/locate';
 import { migrateSqlite } from '../../src/migrate/sqlite';
 import {
@@ -170,16 +170,14 @@ describe('SQLite migrations: autoMigrate: false', () => {
     expect(snapshot(file)).toEqual(before);
   });
 
-  it('refuses a file that does not exist, and does not create it', async () => {
+  it('refuses a file that does not exist, saying so, and does not create it', async () => {
     const file = newFile('empty');
     const store = new SQLiteStore(file, { autoMigrate: false });
     const error = await store.save({ namespace: 'empty', content: 'must not be written' }).catch((e: unknown) => e);
     await store.close();
 
-    expect(error).toBeInstanceOf(SchemaOutdatedError);
-    expect((error as SchemaOutdatedError).expected).toBe(latest.tag);
-    expect((error as SchemaOutdatedError).found).toBeNull();
-    expect((error as Error).message).toContain('drizzle-kit migrate');
+    expect(error).toBeInstanceOf(DatabaseUnavailableError);
+    expect((error as Error).message).toBe(`cannot open the SQLite database ${file}: no such file (with autoMigrate: false the store never creates one)`);
     expect(fs.existsSync(file)).toBe(false); // no empty database file left behind
   });
 });

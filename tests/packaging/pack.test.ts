@@ -10,90 +10,23 @@
  * - `npx drizzle-kit migrate --config node_modules/aimemo/drizzle.config.ts`
  *   migrates SQLite and (with AIMEMO_TEST_PG_URL) PostgreSQL, after which a store
  *   with `autoMigrate: false` works, where before it refused with SchemaOutdatedError.
+ * - ESM and CommonJS get the same classes at run time (no dual-package hazard).
  *
- * Install speed: the app installs with `--offline` (npm's cache, filled when this
- * repository was installed) and `--ignore-scripts`, because better-sqlite3 builds
- * from source here (about a minute). The only script that matters is
- * better-sqlite3's native build; its output, `build/Release/better_sqlite3.node`,
- * is copied from this repository's node_modules after checking that both are the
- * same better-sqlite3 version (same Node, so same ABI). Otherwise it is rebuilt.
- * (Copying the whole better-sqlite3 folder into the app before `npm install` does
- * not work: npm keeps the folder but never installs its dependencies, `bindings`.)
+ * How the app is installed quickly: tests/helpers/pack.ts. The type-level
+ * matrix (nodenext ESM, nodenext CJS, bundler; oldest and newest drizzle-orm)
+ * is tests/packaging/consumers.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { execFile } from 'node:child_process';
+import Database from 'better-sqlite3';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { PG_URL, createTestDatabase } from '../helpers/postgres';
+import { REPO, REPO_MODULES, appEnv, expectExit, installApp, lastJson, mustRun, pack, run, versionOf, type PackResult } from '../helpers/pack';
 
-const REPO = path.resolve(__dirname, '..', '..');
 const MIGRATE_CONFIG = 'node_modules/aimemo/drizzle.config.ts';
 const EXPECTED_EXPORTS = ['.', './drizzle/sqlite', './drizzle/postgres', './package.json'];
-
-interface RunResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/**
- * The environment of a process started by the app, not by this repository's npm:
- * `npx jest` sets npm_package_*, npm_lifecycle_*, npm_config_local_prefix=<repo>
- * and NODE_OPTIONS=--experimental-vm-modules, none of which an app would see.
- * npm's cache location and user config are kept (the offline install needs them).
- */
-function appEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    const k = key.toLowerCase();
-    if (k.startsWith('npm_') && k !== 'npm_config_cache' && k !== 'npm_config_userconfig') continue;
-    if (['node_options', 'init_cwd', 'database_url', 'aimemo_db_path', 'aimemo_dialect'].includes(k)) continue;
-    env[key] = value;
-  }
-  env.npm_config_update_notifier = 'false';
-  return { ...env, ...extra };
-}
-
-function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = appEnv(), timeout = 90_000): Promise<RunResult> {
-  return new Promise((resolve) => {
-    execFile(cmd, args, { cwd, env, timeout, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
-      resolve({ code, stdout: String(stdout), stderr: String(stderr) });
-    });
-  });
-}
-
-function describeRun(cmd: string, args: string[], r: RunResult): string {
-  return `${cmd} ${args.join(' ')} exited with ${r.code}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
-}
-
-/** Fails with the child's output when it did not exit with `code`. */
-function expectExit(r: RunResult, code: number, what: string): void {
-  if (r.code !== code) throw new Error(`expected exit ${code}: ${describeRun(what, [], r)}`);
-}
-
-async function mustRun(cmd: string, args: string[], cwd: string, env?: NodeJS.ProcessEnv, timeout?: number): Promise<RunResult> {
-  const r = await run(cmd, args, cwd, env, timeout);
-  if (r.code !== 0) throw new Error(describeRun(cmd, args, r));
-  return r;
-}
-
-/** The last line of stdout that is a JSON object: what the child scripts print. */
-function lastJson<T>(r: RunResult): T {
-  const line = r.stdout
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l.startsWith('{'))
-    .pop();
-  if (!line) throw new Error(`no JSON on stdout\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`);
-  return JSON.parse(line) as T;
-}
-
-function versionOf(nodeModules: string, pkg: string): string {
-  return (JSON.parse(fs.readFileSync(path.join(nodeModules, pkg, 'package.json'), 'utf8')) as { version: string }).version;
-}
 
 function listFiles(dir: string, base = dir): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
@@ -134,6 +67,7 @@ import { memories as pgMemories } from 'aimemo/drizzle/postgres';
 import { getTableName } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { getTableConfig } from 'drizzle-orm/pg-core';
+import { createRequire } from 'node:module';
 
 const store = new SQLiteStore(process.env.DB_FILE);
 const memo = new AIMemo({ store, namespace: 'esm' });
@@ -145,7 +79,19 @@ const rows = drizzle(store.client).select({ id: memories.id, namespace: memories
 let error = null;
 try { await memo.add(''); } catch (e) { error = { name: e.name, code: e.code, isAIMemoError: e instanceof AIMemoError }; }
 await memo.close();
+const require = createRequire(import.meta.url);
+const cjs = require('aimemo');
+const esmNames = Object.keys(await import('aimemo')).sort();
+const sameAsRequire = {
+  AIMemoError: cjs.AIMemoError === AIMemoError,
+  ValidationError: cjs.ValidationError === (await import('aimemo')).ValidationError,
+  SQLiteStore: cjs.SQLiteStore === SQLiteStore,
+  memories: require('aimemo/drizzle/sqlite').memories === memories,
+  pgMemories: require('aimemo/drizzle/postgres').memories === pgMemories,
+  names: JSON.stringify(esmNames) === JSON.stringify(Object.keys(cjs).filter((k) => k !== '__esModule').sort()),
+};
 console.log(JSON.stringify({
+  sameAsRequire,
   resolved: import.meta.resolve('aimemo'),
   kinds: [AIMemo, SQLiteStore, PostgresStore, AIMemoError].map((c) => typeof c),
   saved, hits, context, rows, error,
@@ -171,7 +117,9 @@ for (const [key, target] of Object.entries(pkg.exports)) {
     entry.exists = fs.existsSync(entry.resolved);
     entry.loadedKeys = Object.keys(require(spec)).length;
   } catch (e) { entry.error = (e.code || e.name) + ': ' + e.message.split('\\n')[0]; }
-  if (target && typeof target === 'object' && target.types) entry.typesExists = fs.existsSync(path.join(root, target.types));
+  if (target && typeof target === 'object') {
+    entry.typesExists = ['import', 'require'].every((c) => target[c] && fs.existsSync(path.join(root, target[c].types)) && fs.existsSync(path.join(root, target[c].default)));
+  }
   entries[key] = entry;
 }
 let deep;
@@ -242,12 +190,24 @@ async function recorded() {
 });
 `;
 
-// ---------------------------------------------------------------------------
+/** The app's own Drizzle schema and drizzle-kit config on the same SQLite file, with AIMemo's exclusions. */
+const APP_SCHEMA = `
+import { integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+export const users = sqliteTable('users', { id: integer('id').primaryKey(), name: text('name').notNull() });
+`;
 
-interface PackResult {
-  filename: string;
-  files: { path: string }[];
-}
+const appConfig = (filter: string) => `
+import { EXCLUDE_AIMEMO_TABLES } from 'aimemo/drizzle/sqlite';
+export default {
+  dialect: 'sqlite',
+  schema: './app-schema.ts',
+  out: './app-migrations',
+  tablesFilter: ${filter},
+  dbCredentials: { url: process.env.APP_DB },
+};
+`;
+
+// ---------------------------------------------------------------------------
 
 interface Hit {
   id: string;
@@ -291,67 +251,41 @@ describe('the packed package, installed into an app', () => {
     const started = Date.now();
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'aimemo-pack-'));
     app = path.join(tmp, 'app');
-    fs.mkdirSync(app);
-
-    if (!fs.existsSync(path.join(REPO, 'dist', 'src', 'index.js'))) {
-      await mustRun('npm', ['run', 'build'], REPO, appEnv(), 120_000);
-    }
 
     let t = Date.now();
-    const pack = await mustRun('npm', ['pack', '--json', '--pack-destination', tmp], REPO);
-    packed = (JSON.parse(pack.stdout) as PackResult[])[0];
+    packed = await pack(tmp);
     timings.pack = Date.now() - t;
 
     // The app: the tarball, plus what a consumer adds for PostgreSQL and for
     // `drizzle-kit migrate`, at the versions this repository develops against.
     // An ESM app ("type": "module"), the harder case for drizzle-kit loading the
     // shipped CommonJS-flavoured config; the scripts say .cjs / .mjs explicitly.
-    const repoModules = path.join(REPO, 'node_modules');
-    const manifest = {
-      name: 'aimemo-consumer-app',
-      version: '1.0.0',
-      private: true,
-      type: 'module',
-      dependencies: {
-        aimemo: `file:${path.join(tmp, packed.filename)}`,
-        postgres: versionOf(repoModules, 'postgres'),
-        'drizzle-kit': versionOf(repoModules, 'drizzle-kit'),
-      },
-    };
-    fs.writeFileSync(path.join(app, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-
     t = Date.now();
-    const installArgs = ['install', '--ignore-scripts', '--no-audit', '--no-fund'];
-    const offline = await run('npm', [...installArgs, '--offline'], app);
-    if (offline.code !== 0) {
-      // eslint-disable-next-line no-console
-      console.warn(`packaging: offline install failed (npm cache incomplete?), retrying with --prefer-offline\n${offline.stderr}`);
-      await mustRun('npm', [...installArgs, '--prefer-offline'], app, appEnv(), 180_000);
-    }
-    timings.install = Date.now() - t;
+    Object.assign(
+      timings,
+      await installApp(app, {
+        name: 'aimemo-consumer-app',
+        type: 'module',
+        dependencies: {
+          aimemo: `file:${packed.tarball}`,
+          'drizzle-orm': versionOf(REPO_MODULES, 'drizzle-orm'),
+          postgres: versionOf(REPO_MODULES, 'postgres'),
+          'drizzle-kit': versionOf(REPO_MODULES, 'drizzle-kit'),
+        },
+      }),
+    );
+    timings.app = Date.now() - t;
 
-    // better-sqlite3's native addon: copy this repository's build when it is the same version.
-    t = Date.now();
-    const appModules = path.join(app, 'node_modules');
-    const repoAddon = path.join(repoModules, 'better-sqlite3', 'build', 'Release', 'better_sqlite3.node');
-    if (versionOf(appModules, 'better-sqlite3') === versionOf(repoModules, 'better-sqlite3') && fs.existsSync(repoAddon)) {
-      const release = path.join(appModules, 'better-sqlite3', 'build', 'Release');
-      fs.mkdirSync(release, { recursive: true });
-      fs.copyFileSync(repoAddon, path.join(release, 'better_sqlite3.node'));
-    } else {
-      // eslint-disable-next-line no-console
-      console.warn('packaging: the app got another better-sqlite3 than this repository; building it (about a minute)');
-      await mustRun('npm', ['rebuild', 'better-sqlite3'], app, appEnv(), 300_000);
-    }
-    timings.addon = Date.now() - t;
-
-    installed = path.join(appModules, 'aimemo');
+    installed = path.join(app, 'node_modules', 'aimemo');
     const scripts: Record<string, string> = {
       'consumer.cjs': CJS_SCRIPT,
       'consumer.mjs': ESM_SCRIPT,
       'exports.cjs': EXPORTS_CJS_SCRIPT,
       'exports.mjs': EXPORTS_ESM_SCRIPT,
       'open.cjs': OPEN_SCRIPT,
+      'app-schema.ts': APP_SCHEMA,
+      'app-drizzle.config.ts': appConfig('[...EXCLUDE_AIMEMO_TABLES]'),
+      'old-advice.config.ts': appConfig("['!memories', '!memories_fts*']"),
     };
     for (const [name, text] of Object.entries(scripts)) fs.writeFileSync(path.join(app, name), text);
     timings.setup = Date.now() - started;
@@ -363,13 +297,18 @@ describe('the packed package, installed into an app', () => {
     if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
   });
 
-  it('ships dist, the Drizzle schemas, every migration and the kit config, and nothing else', () => {
+  it('ships dist (CommonJS and its ESM face), the Drizzle schemas, every migration, the kit config, the docs, CHANGELOG and LICENSE, and nothing else', () => {
     const files = packed.files.map((f) => f.path);
-    for (const f of ['package.json', 'drizzle.config.ts', 'drizzle/sqlite.ts', 'drizzle/postgres.ts', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/drizzle/sqlite.js', 'dist/drizzle/postgres.js']) {
+    for (const f of [
+      'package.json', 'README.md', 'CHANGELOG.md', 'LICENSE', 'drizzle.config.ts', 'drizzle/sqlite.ts', 'drizzle/postgres.ts',
+      'dist/src/index.js', 'dist/src/index.d.ts', 'dist/drizzle/sqlite.js', 'dist/drizzle/postgres.js',
+      'dist/esm/package.json', 'dist/esm/src/index.js', 'dist/esm/src/index.d.ts', 'dist/esm/drizzle/sqlite.js', 'dist/esm/drizzle/postgres.d.ts',
+    ]) {
       expect(files).toContain(f);
     }
     for (const f of listFiles(path.join(REPO, 'migrations'))) expect(files).toContain(`migrations/${f}`);
-    expect(files.filter((f) => !/^(dist|migrations|drizzle)\//.test(f) && !/^(package\.json|drizzle\.config\.ts|README.*|LICENSE.*)$/i.test(f))).toEqual([]);
+    for (const f of listFiles(path.join(REPO, 'docs'))) expect(files).toContain(`docs/${f}`);
+    expect(files.filter((f) => !/^(dist|migrations|drizzle|docs)\//.test(f) && !/^(package\.json|drizzle\.config\.ts|README\.md|LICENSE|CHANGELOG\.md)$/.test(f))).toEqual([]);
     expect(files.filter((f) => /\.db(-wal|-shm)?$|\.tgz$/.test(f))).toEqual([]);
   });
 
@@ -408,7 +347,9 @@ describe('the packed package, installed into an app', () => {
       const e = esm.entries[key];
       expect({ key, error: e.error }).toEqual({ key, error: undefined });
       expect(e.exists).toBe(true);
-      expect(e.resolved).toBe(cjs.entries[key].resolved);
+      // Code entries resolve to the ESM wrappers in dist/esm, which re-export the CommonJS build.
+      const expected = key === './package.json' ? cjs.entries[key].resolved! : cjs.entries[key].resolved!.replace(`${path.sep}dist${path.sep}`, `${path.sep}dist${path.sep}esm${path.sep}`);
+      expect(e.resolved).toBe(expected);
     }
   });
 
@@ -438,6 +379,7 @@ describe('the packed package, installed into an app', () => {
     const r = await node('consumer.mjs', { DB_FILE: path.join(tmp, 'esm.db') });
     expectExit(r, 0, 'node consumer.mjs');
     const out = lastJson<{
+      sameAsRequire: Record<string, boolean>;
       resolved: string;
       kinds: string[];
       saved: { id: string };
@@ -449,7 +391,9 @@ describe('the packed package, installed into an app', () => {
       pgTable: string;
       pgSchema: string;
     }>(r);
-    expect(out.resolved).toBe(pathToFileURL(path.join(fs.realpathSync(installed), 'dist', 'src', 'index.js')).href);
+    expect(out.resolved).toBe(pathToFileURL(path.join(fs.realpathSync(installed), 'dist', 'esm', 'src', 'index.js')).href);
+    // One copy of every class and table at run time, whichever module system loaded it.
+    expect(out.sameAsRequire).toEqual({ AIMemoError: true, ValidationError: true, SQLiteStore: true, memories: true, pgMemories: true, names: true });
     expect(out.kinds).toEqual(['function', 'function', 'function', 'function']);
     expect(out.hits.map((h) => h.id)).toEqual([out.saved.id]);
     expect(out.context).toContain('Deploys go through GitHub Actions on every merge');
@@ -458,8 +402,53 @@ describe('the packed package, installed into an app', () => {
     expect([out.sqliteTable, out.pgTable, out.pgSchema]).toEqual(['memories', 'memories', 'aimemo']);
   });
 
+  it("the app's own drizzle-kit push with EXCLUDE_AIMEMO_TABLES leaves AIMemo's tables alone; docs/connections.md quotes the same filter", async () => {
+    const db = path.join(tmp, 'shared.db');
+    await mustRun('npx', ['--no', '--', 'aimemo', 'migrate', '--db', db], app);
+    await mustRun('npx', ['--no', '--', 'aimemo', 'add', 'kept through the app push', '-n', 'push', '--db', db], app);
+    const tables = (file: string) => {
+      const d = new Database(file, { readonly: true });
+      try {
+        return {
+          tables: (d.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as { name: string }[]).map((r) => r.name),
+          memories: (d.prepare('SELECT count(*) AS n FROM memories').get() as { n: number }).n,
+          triggers: (d.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'trigger'").get() as { n: number }).n,
+        };
+      } finally {
+        d.close();
+      }
+    };
+    const before = tables(db);
+    expect(before.tables).toEqual(expect.arrayContaining(['__aimemo_migrations', 'memories', 'memories_fts']));
+
+    const push = ['--no', 'drizzle-kit', 'push', '--config', 'app-drizzle.config.ts'];
+    const first = await run('npx', push, app, appEnv({ APP_DB: db }));
+    expectExit(first, 0, 'drizzle-kit push (the app, with EXCLUDE_AIMEMO_TABLES)');
+    const after = tables(db);
+    expect(after).toEqual({ ...before, tables: [...before.tables, 'users'].sort() });
+    const again = await run('npx', push, app, appEnv({ APP_DB: db }));
+    expectExit(again, 0, 'drizzle-kit push again');
+    expect(again.stdout + again.stderr).toMatch(/No changes detected/);
+
+    // The advice the shipped comment gave before (no `!__aimemo_*`): push sees __aimemo_migrations and asks whether
+    // the app's new table is it renamed, which a pipeline cannot answer (--force does not skip it): nothing is pushed,
+    // and drizzle-kit 0.31 still exits 0.
+    const copy = path.join(tmp, 'shared-old-advice.db');
+    fs.copyFileSync(db, copy);
+    const old = await run('npx', ['--no', 'drizzle-kit', 'push', '--force', '--config', 'old-advice.config.ts'], app, appEnv({ APP_DB: copy }));
+    expect(old.stdout + old.stderr).toMatch(/prompt|TTY/i);
+    expect(tables(copy).tables).not.toContain('users');
+
+    // One source of the advice: the exported constant, quoted by the shipped docs.
+    const { EXCLUDE_AIMEMO_TABLES } = (await import(path.join(installed, 'dist', 'drizzle', 'sqlite.js'))) as { EXCLUDE_AIMEMO_TABLES: string[] };
+    const docs = fs.readFileSync(path.join(installed, 'docs', 'connections.md'), 'utf8');
+    expect(docs).toContain(`EXCLUDE_AIMEMO_TABLES } from 'aimemo/drizzle/sqlite'; // [${EXCLUDE_AIMEMO_TABLES.map((t) => `'${t}'`).join(', ')}]`);
+    expect(fs.readFileSync(path.join(installed, 'drizzle', 'sqlite.ts'), 'utf8')).toContain('EXCLUDE_AIMEMO_TABLES');
+  });
+
   /** Refused before, drizzle-kit migrate, then save + search with autoMigrate: false. */
   async function migrateThenOpen(dialect: 'sqlite' | 'postgres', url: string): Promise<void> {
+    if (dialect === 'sqlite') fs.writeFileSync(url, ''); // an empty SQLite database (a missing file is "no such file")
     const before = await node('open.cjs', { DIALECT: dialect, DB: url });
     expectExit(before, 2, `node open.cjs (${dialect}, before migrating)`);
     const refused = lastJson<OpenOutput>(before);

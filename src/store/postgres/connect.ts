@@ -31,6 +31,13 @@ export interface PostgresConnection {
    * `sql.begin` (see `session.ts`).
    */
   use<T>(fn: (db: AnyPgDatabase, client?: postgresType.Sql) => Promise<T>, options?: UseOptions): Promise<T>;
+  /**
+   * Every statement inside one `use` runs on the same server session (a slot
+   * of the store's pool, PGlite): migrations may then build indexes
+   * CONCURRENTLY, outside a transaction (src/migrate/online.ts). False for an
+   * app's pool, whose statements may go to any connection.
+   */
+  pinned?: boolean;
   /** Counted pool status, or null when the connection is the app's. */
   status(): PoolStatus | null;
   close(): Promise<void>;
@@ -174,6 +181,8 @@ export function ownedPool(url: string, options: PoolOptions): PostgresConnection
           throw error;
         }
       }),
+    // Behind a transaction pooler the statements of one call may reach different server sessions.
+    pinned: options.pooler !== 'transaction',
     status: () => pool.status(),
     close: () => pool.close(),
   };
@@ -190,7 +199,7 @@ export function sharedConnection(source: unknown, kind: 'sql' | 'drizzle' | 'pgl
     const { drizzle } = load<typeof import('drizzle-orm/postgres-js')>('drizzle-orm/postgres-js', 'PostgresStore with a postgres.js client');
     db = withoutSideEffects(source as postgresType.Sql, (sql) => drizzle({ client: sql }) as unknown as AnyPgDatabase);
   }
-  return { use: (fn) => fn(db), status: () => null, close: async () => undefined };
+  return { use: (fn) => fn(db), pinned: kind === 'pglite', status: () => null, close: async () => undefined };
 }
 
 /**

@@ -69,6 +69,7 @@ interface Waiter {
   timer: NodeJS.Timeout;
 }
 
+/** @internal */
 export class PostgresPool {
   #idle: Slot[] = [];
   #busy = 0;

@@ -8,6 +8,7 @@ import { PgDialect } from 'drizzle-orm/pg-core';
 import type postgresType from 'postgres';
 import { AIMEMO_SCHEMA, memories, parsePgTimestamp } from '../../../drizzle/postgres';
 import { appliedPostgresVersion, migratePostgres, rowsOf, type AnyPgDatabase } from '../../migrate/postgres';
+import type { SchemaStatus } from '../../migrate/schema-version';
 import { positiveWords, type QueryNode } from '../../search/query';
 import { RANKING } from '../../search/rerank';
 import { toTsquery } from '../../search/tsquery';
@@ -177,10 +178,11 @@ export class PostgresRepository implements MemoryRepository {
     return query;
   }
 
-  async init(): Promise<void> {
+  async init(): Promise<SchemaStatus> {
     this.#conn ??= this.connect();
+    const session = this.#conn.pinned === true; // online migrations need every statement on one server session
     // Unbounded: an index build in a migration may outlast statementTimeout.
-    await this.use((db) => migratePostgres(db, this.options.autoMigrate), { bounded: false });
+    return this.use((db) => migratePostgres(db, this.options.autoMigrate, undefined, { session }), { bounded: false });
   }
 
   /** Newest applied migration's `created_at`, or null. */

@@ -2,8 +2,9 @@
  * The production store: PostgreSQL through postgres.js (or the app's own
  * Drizzle database, or PGlite), with a counted connection pool.
  */
-import type postgresType from 'postgres';
+import type { ConnectionOptions } from 'node:tls';
 import { AIMemoError, ValidationError } from '../../errors';
+import type { SchemaNewerInfo } from '../../migrate/schema-version';
 import { describe, validateOptions, validateSeconds } from '../../validate';
 import { SqlStore } from '../sql-store';
 import { classifyPostgresSource, describeUrl, ownedPool, sharedConnection, type PoolerMode, type PostgresConnection } from './connect';
@@ -13,6 +14,14 @@ import { PostgresRepository } from './postgres-repository';
 
 export type { PoolStatus } from './pool';
 export type { PoolerMode } from './connect';
+
+/**
+ * TLS settings, as postgres.js takes them: `true`, a mode (`'require'`,
+ * `'allow'`, `'prefer'`, `'verify-full'`) or Node's `tls.connect` options.
+ * Declared here rather than imported from postgres.js, so that an app on
+ * SQLite alone type-checks without the optional `postgres` package.
+ */
+export type PostgresSsl = boolean | 'require' | 'allow' | 'prefer' | 'verify-full' | ConnectionOptions;
 
 /**
  * Options of {@link PostgresStore}. Times are in seconds, at most 2,147,483
@@ -56,7 +65,7 @@ export interface PostgresStoreOptions {
    * TLS settings passed to postgres.js. URLs may say `?sslmode=require` instead,
    * as Neon, Supabase and RDS give them.
    */
-  ssl?: postgresType.Options<Record<string, postgresType.PostgresType>>['ssl'];
+  ssl?: PostgresSsl;
   /**
    * Create or upgrade the schema on first use with the migrations shipped in
    * the package. With `false`, the store refuses an older schema with a
@@ -64,9 +73,15 @@ export interface PostgresStoreOptions {
    * @defaultValue true
    */
   autoMigrate?: boolean;
+  /**
+   * Called once, when the store first finds that the database holds
+   * migrations this version does not know (a newer version of aimemo migrated
+   * it). Without it the store emits a process warning (`AIMEMO_SCHEMA_NEWER`).
+   */
+  onSchemaNewer?: (info: SchemaNewerInfo) => void;
 }
 
-const OPTIONS = ['poolSize', 'maxOverflow', 'poolTimeout', 'poolRecycle', 'connectTimeout', 'statementTimeout', 'pooler', 'ssl', 'autoMigrate'] as const;
+const OPTIONS = ['poolSize', 'maxOverflow', 'poolTimeout', 'poolRecycle', 'connectTimeout', 'statementTimeout', 'pooler', 'ssl', 'autoMigrate', 'onSchemaNewer'] as const;
 
 function whole(value: unknown, key: 'poolSize' | 'maxOverflow', fallback: number, min: number): number {
   const n = value ?? fallback;
@@ -85,10 +100,16 @@ function whole(value: unknown, key: 'poolSize' | 'maxOverflow', fallback: number
  * @throws ValidationError when `source` or an option is not of an accepted kind.
  */
 export class PostgresStore extends SqlStore {
+  /** @internal */
   declare protected readonly repository: PostgresRepository;
   readonly #ownsPool: boolean;
 
-  constructor(source: string | postgresType.Sql | object, options?: PostgresStoreOptions) {
+  /**
+   * @param source - a `postgres://` URL (the store opens and counts its own pool), or the app's own connection:
+   * a postgres.js `Sql`, a Drizzle postgres-js or PGlite database, or a PGlite instance (typed as `object` so that
+   * neither optional driver is needed to type-check an app that does not use it).
+   */
+  constructor(source: string | object, options?: PostgresStoreOptions) {
     const kind = classifyPostgresSource(source);
     const opts = validateOptions(options, OPTIONS);
     const pooler = opts.pooler ?? 'none';
@@ -108,7 +129,12 @@ export class PostgresStore extends SqlStore {
     const connect = (): PostgresConnection =>
       kind === 'url' ? ownedPool(source as string, poolSettings) : sharedConnection(source, kind);
     const where = kind === 'url' ? describeUrl(source as string) : `the ${kind === 'pglite' ? 'PGlite database' : 'connection'} passed in by the application`;
-    super(new PostgresRepository(connect, { autoMigrate }), (e) => mapPostgresError(e, where, poolSettings.statementTimeout));
+    if (opts.onSchemaNewer !== undefined && typeof opts.onSchemaNewer !== 'function') {
+      throw new ValidationError('options.onSchemaNewer', 'must be a function', describe(opts.onSchemaNewer));
+    }
+    super(new PostgresRepository(connect, { autoMigrate }), (e) => mapPostgresError(e, where, poolSettings.statementTimeout), {
+      onSchemaNewer: opts.onSchemaNewer as PostgresStoreOptions['onSchemaNewer'],
+    });
     this.#ownsPool = kind === 'url';
   }
 

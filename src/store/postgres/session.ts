@@ -138,7 +138,8 @@ export async function runInSession<T>(
   const bounded = options.bounded ?? true;
   const limit = bounded ? settings.statementTimeout : 0;
   const { client } = slot;
-  const wrap = settings.pooler === 'transaction' && settings.statementTimeout > 0;
+  // Only bounded calls: an unbounded one (migrations) may need to run outside any transaction.
+  const wrap = settings.pooler === 'transaction' && limit > 0;
   let work: Promise<T>;
   if (wrap) {
     // Sent together, before the call's own statements, on the one connection: the pooler keeps them in one transaction.

@@ -62,9 +62,9 @@ export function sqliteFile(source: SQLiteSource): string | null {
  * Opens (or adopts) the connection, changing nothing in the file: the caller
  * checks it (migrations, {@link refuseForeignSchema}) and only then makes the
  * lasting change, {@link useWal}. `synchronous` is a setting of this
- * connection alone.
+ * connection alone; a read-only connection gets no pragma at all.
  */
-export function openSQLite(source: SQLiteSource, busyTimeoutMs: number): SQLiteConnection {
+export function openSQLite(source: SQLiteSource, busyTimeoutMs: number, readonly = false): SQLiteConnection {
   if (typeof source !== 'string') {
     const client = isBetterSqlite3(source) ? source : (source as unknown as { $client: BetterSqlite3.Database }).$client;
     return { client, owned: false, where: client.name };
@@ -77,7 +77,9 @@ export function openSQLite(source: SQLiteSource, busyTimeoutMs: number): SQLiteC
   if (file !== ':memory:' && fs.existsSync(file) && !fs.statSync(file).isFile()) {
     throw new DatabaseUnavailableError(`cannot open the SQLite database ${file}: it is not a file`);
   }
-  const client = new Database(file, { timeout: busyTimeoutMs });
+  if (readonly && file === ':memory:') throw new ValidationError('options.readonly', 'needs a database file; an in-memory database opened read-only would be empty');
+  const client = new Database(file, { timeout: busyTimeoutMs, readonly, fileMustExist: readonly });
+  if (readonly) return { client, owned: true, where: file };
   try {
     client.pragma('synchronous = NORMAL'); // durable with WAL, without an fsync per commit
     refuseForeignSchema(client);

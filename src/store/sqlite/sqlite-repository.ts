@@ -12,8 +12,9 @@ import type { Statement } from 'better-sqlite3';
 import { and, asc, count, countDistinct, eq, gt, inArray, sql } from 'drizzle-orm';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { MEMORIES_FTS, memories, namespaceToken } from '../../../drizzle/sqlite';
-import { StoreClosedError } from '../../errors';
-import { appliedSqliteVersion, migrateSqlite, schemaMissingError } from '../../migrate/sqlite';
+import { DatabaseUnavailableError, StoreClosedError } from '../../errors';
+import { appliedSqliteVersion, migrateSqlite } from '../../migrate/sqlite';
+import type { SchemaStatus } from '../../migrate/schema-version';
 import { toFts5 } from '../../search/fts5';
 import type { QueryNode } from '../../search/query';
 import type { Json, Memory, SearchResult, TableStats } from '../../types';
@@ -131,8 +132,13 @@ export class SQLiteRepository implements MemoryRepository {
 
   constructor(
     private readonly source: SQLiteSource,
-    private readonly options: { autoMigrate: boolean; busyTimeoutMs: number },
+    private readonly options: { autoMigrate: boolean; busyTimeoutMs: number; readonly?: boolean },
   ) {}
+
+  /** Opened with `readonly: true`: writes are refused before they reach SQLite. */
+  get readonly(): boolean {
+    return this.options.readonly === true;
+  }
 
   /** The open connection; `init()` has run before any caller gets here. */
   get connection(): SQLiteConnection {
@@ -150,20 +156,26 @@ export class SQLiteRepository implements MemoryRepository {
     return this.#conn.client;
   }
 
-  async init(): Promise<void> {
+  async init(): Promise<SchemaStatus> {
     const file = sqliteFile(this.source);
-    // autoMigrate: false means the schema is made elsewhere: say so, and leave no empty file behind.
-    if (!this.options.autoMigrate && file && !fs.existsSync(file)) throw schemaMissingError();
-    const conn = openSQLite(this.source, this.options.busyTimeoutMs);
+    // autoMigrate: false (or readonly) means the schema is made elsewhere: say the file is missing, and leave no empty file behind.
+    if ((!this.options.autoMigrate || this.readonly) && file && !fs.existsSync(file)) {
+      throw new DatabaseUnavailableError(
+        `cannot open the SQLite database ${file}: no such file (with ${this.readonly ? 'readonly: true' : 'autoMigrate: false'} the store never creates one)`,
+      );
+    }
+    const conn = openSQLite(this.source, this.options.busyTimeoutMs, this.readonly);
+    let status: SchemaStatus;
     try {
-      migrateSqlite(conn.client, this.options.autoMigrate);
-      useWal(conn, this.options.busyTimeoutMs); // only once the file is known to be AIMemo's
+      status = migrateSqlite(conn.client, this.options.autoMigrate && !this.readonly);
+      if (!this.readonly) useWal(conn, this.options.busyTimeoutMs); // only once the file is known to be AIMemo's
     } catch (error) {
       if (conn.owned) conn.client.close();
       throw error;
     }
     this.#conn = conn;
     this.#db = drizzle({ client: conn.client });
+    return status;
   }
 
   /** The prepared statement for `text`, prepared on first use. */

@@ -4,6 +4,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import * as path from 'node:path';
 import { ValidationError } from '../../errors';
+import type { SchemaNewerInfo } from '../../migrate/schema-version';
 import { checkOutputPath, databaseFilesOf } from '../../ops/output-path';
 import { describe, validateOptions } from '../../validate';
 import { SqlStore } from '../sql-store';
@@ -28,6 +29,21 @@ export interface SQLiteStoreOptions {
    * @defaultValue 5000
    */
   busyTimeout?: number;
+  /**
+   * Open the file read-only: no migration (an older schema is refused with
+   * `SchemaOutdatedError`), no WAL switch, and every write refused with
+   * `ReadOnlyError` before it reaches SQLite. For files on read-only media or
+   * in a directory the process may not write (SQLite then cannot create the
+   * `-wal`/`-shm` files a read-write connection needs). The file must exist.
+   * @defaultValue false
+   */
+  readonly?: boolean;
+  /**
+   * Called once, when the store first finds that the database holds
+   * migrations this version does not know (a newer version of aimemo migrated
+   * it). Without it the store emits a process warning (`AIMEMO_SCHEMA_NEWER`).
+   */
+  onSchemaNewer?: (info: SchemaNewerInfo) => void;
 }
 
 /** Largest `busyTimeout`: SQLite's busy timeout is a C int of milliseconds. */
@@ -57,22 +73,29 @@ function databaseFile(source: SQLiteSource): string | null {
  * @throws ValidationError when `source` or an option is not of an accepted kind.
  */
 export class SQLiteStore extends SqlStore {
+  /** @internal */
   declare protected readonly repository: SQLiteRepository;
 
   readonly #file: string | null;
 
   constructor(source: string | BetterSqlite3.Database | SQLiteSource = './aimemo.db', options?: SQLiteStoreOptions) {
     const checked = checkSQLiteSource(source);
-    const opts = validateOptions(options, ['autoMigrate', 'busyTimeout']);
+    const opts = validateOptions(options, ['autoMigrate', 'busyTimeout', 'readonly', 'onSchemaNewer']);
     const busyTimeout = opts.busyTimeout ?? 5000;
     if (typeof busyTimeout !== 'number' || !Number.isSafeInteger(busyTimeout) || busyTimeout < 0 || busyTimeout > MAX_BUSY_TIMEOUT_MS) {
       throw new ValidationError('options.busyTimeout', `must be an integer of milliseconds from 0 to ${MAX_BUSY_TIMEOUT_MS.toLocaleString('en-US')}`, describe(busyTimeout));
     }
     const autoMigrate = opts.autoMigrate ?? true;
     if (typeof autoMigrate !== 'boolean') throw new ValidationError('options.autoMigrate', 'must be a boolean', describe(autoMigrate));
+    const readonly = opts.readonly ?? false;
+    if (typeof readonly !== 'boolean') throw new ValidationError('options.readonly', 'must be a boolean', describe(readonly));
+    if (readonly && typeof checked !== 'string') throw new ValidationError('options.readonly', 'applies to a file the store opens; open your own connection read-only instead');
+    if (opts.onSchemaNewer !== undefined && typeof opts.onSchemaNewer !== 'function') {
+      throw new ValidationError('options.onSchemaNewer', 'must be a function', describe(opts.onSchemaNewer));
+    }
     const where = typeof checked === 'string' ? checked : 'passed in by the application';
-    const repository = new SQLiteRepository(checked, { autoMigrate, busyTimeoutMs: busyTimeout });
-    super(repository, (e) => mapSQLiteError(e, where));
+    const repository = new SQLiteRepository(checked, { autoMigrate, busyTimeoutMs: busyTimeout, readonly });
+    super(repository, (e) => mapSQLiteError(e, where), { onSchemaNewer: opts.onSchemaNewer as SQLiteStoreOptions['onSchemaNewer'] });
     this.#file = databaseFile(checked);
   }
 
