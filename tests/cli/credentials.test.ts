@@ -39,7 +39,7 @@ describe('--db that looks like a URL with credentials', () => {
   it.each(LOOKALIKES)('refuses %s for reads and writes, creates nothing, never prints the password', async (value) => {
     for (const args of [['--db', value, 'list'], ['--db', value, 'stats', '--json'], ['--db', value, 'add', 'hello'], ['transfer', '--from', value, '--to', tmp.file('to.db')]]) {
       const r = await aimemo(args);
-      expect({ args, code: r.code }).toEqual({ args, code: 1 });
+      expect({ args, code: r.code }).toEqual({ args, code: 2 }); // bad usage: refused before any database opens
       expect(r.out).toMatch(/looks like a URL with a user name and password/);
       expect(r.out).not.toContain(PASSWORD);
     }
@@ -48,7 +48,7 @@ describe('--db that looks like a URL with credentials', () => {
 
   it('refuses it from AIMEMO_DB too', async () => {
     const r = await aimemo(['list'], { AIMEMO_DB: `root:${PASSWORD}@localhost` });
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.out).not.toContain(PASSWORD);
   });
 

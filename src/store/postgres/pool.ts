@@ -44,7 +44,10 @@ export interface PoolSettings {
   poolRecycle: number;
 }
 
-/** One open connection, as `connect` makes it. */
+/**
+ * One open connection, as `connect` makes it.
+ * @internal
+ */
 export interface Connection {
   client: postgresType.Sql;
   db: AnyPgDatabase;
@@ -56,7 +59,10 @@ export interface Connection {
   session: { inTransaction: boolean };
 }
 
-/** A connection in the pool. */
+/**
+ * A connection in the pool.
+ * @internal
+ */
 export interface Slot extends Connection {
   openedAt: number;
   /** Its socket closed (server restart, network): never reuse it. */

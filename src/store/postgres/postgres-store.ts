@@ -7,13 +7,14 @@ import { AIMemoError, ValidationError } from '../../errors';
 import type { SchemaNewerInfo } from '../../migrate/schema-version';
 import { describe, validateOptions, validateSeconds } from '../../validate';
 import { SqlStore } from '../sql-store';
-import { classifyPostgresSource, describeUrl, ownedPool, sharedConnection, type PoolerMode, type PostgresConnection } from './connect';
+import { classifyPostgresSource, describeUrl, ownedPool, sharedConnection, type PostgresConnection } from './connect';
+import type { PoolerMode } from './pooler';
 import { mapPostgresError } from './errors';
 import type { PoolStatus } from './pool';
 import { PostgresRepository } from './postgres-repository';
 
 export type { PoolStatus } from './pool';
-export type { PoolerMode } from './connect';
+export type { PoolerMode } from './pooler';
 
 /**
  * TLS settings, as postgres.js takes them: `true`, a mode (`'require'`,

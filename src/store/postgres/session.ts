@@ -36,8 +36,9 @@
 import type postgresType from 'postgres';
 import { QueryTimeoutError } from '../../errors';
 
-/** `'none'`: the server itself, or a session-mode pooler. `'transaction'`: PgBouncer-style transaction pooling. */
-export type PoolerMode = 'none' | 'transaction';
+import type { PoolerMode } from './pooler';
+
+export type { PoolerMode } from './pooler';
 
 /** What a connection needs to know about the store's settings. */
 export interface SessionSettings {
