@@ -20,7 +20,7 @@ const config: Config = {
       displayName: 'integration',
       testEnvironment: 'node',
       transform: { '^.+\\.ts$': ['ts-jest', tsJest] },
-      testMatch: ['<rootDir>/tests/{conformance,stores,migrations,packaging,facade,reliability,ops,cli}/**/*.test.ts'],
+      testMatch: ['<rootDir>/tests/{conformance,search,stores,migrations,packaging,facade,reliability,ops,cli}/**/*.test.ts'],
     },
   ],
   // A global option: inside `projects` jest ignores it. Integration tests start processes and servers.

@@ -17,6 +17,8 @@ export interface Question {
 
 export interface Conversation {
   name: string;
+  /** The two speakers, as the file names them (`speaker_a`, `speaker_b`). */
+  speakers: [string, string];
   memories: NewMemory[];
   questions: Question[];
 }
@@ -65,7 +67,8 @@ export function loadConversation(file: string): Conversation {
     .filter((q) => q.category >= 1 && q.category <= 4)
     .map((q) => ({ question: q.question, category: q.category, evidence: evidenceIds(q.evidence).filter((e) => seen.has(e)) }))
     .filter((q) => q.evidence.length > 0);
-  return { name: path.basename(file, '.json'), memories, questions };
+  const speakers: [string, string] = [String(conv.speaker_a ?? ''), String(conv.speaker_b ?? '')];
+  return { name: path.basename(file, '.json'), speakers, memories, questions };
 }
 
 /** Every *.json conversation in a folder (or the one file given). */
@@ -74,4 +77,41 @@ export function loadConversations(target: string): Conversation[] {
     ? fs.readdirSync(target).filter((f) => f.endsWith('.json')).sort().map((f) => path.join(target, f))
     : [target];
   return files.map(loadConversation);
+}
+
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * The memories of `conv`'s namespace at scale R (the growth protocol of
+ * issue 10): its own turns, then R copies of every other conversation's turns
+ * with their two speakers renamed to this conversation's two (in the
+ * "<speaker>:" prefix and wherever the text names them as a whole word), ids
+ * made unique (`<conversation>-r<k>-<dia_id>`), and timestamps after this
+ * conversation ends (each copy a day after the previous one, its own spacing
+ * kept). The questions and their evidence are unchanged: the asked-about
+ * memories are the old ones. R = 0 is the plain protocol.
+ */
+export function scaledMemories(conv: Conversation, all: Conversation[], scale: number): NewMemory[] {
+  const out: NewMemory[] = [...conv.memories];
+  if (scale <= 0) return out;
+  const day = 86_400_000;
+  let clock = Math.max(...conv.memories.map((m) => (m.timestamp as Date).getTime())) + day;
+  for (let k = 1; k <= scale; k++) {
+    for (const other of all) {
+      if (other.name === conv.name) continue;
+      // One pass for both names, so a name renamed into the other's is not renamed twice (Tim → John, John → Maria).
+      const names = new Map(other.speakers.map((from, i) => [from, conv.speakers[i]] as const).filter(([from]) => from !== ''));
+      const rename = new RegExp(`\\b(${[...names.keys()].map(escapeRegExp).join('|')})\\b`, 'g');
+      const first = (other.memories[0].timestamp as Date).getTime();
+      let last = clock;
+      for (const m of other.memories) {
+        const content = names.size ? m.content.replace(rename, (name) => names.get(name)!) : m.content;
+        const at = clock + ((m.timestamp as Date).getTime() - first);
+        last = Math.max(last, at);
+        out.push({ id: `${other.name}-r${k}-${m.id}`, content, timestamp: new Date(at) });
+      }
+      clock = last + day;
+    }
+  }
+  return out;
 }

@@ -71,11 +71,35 @@ export function namespaceToken(namespace: string): string {
 export const MEMORIES_FTS_TRIGGERS = ['memories_fts_ai', 'memories_fts_ad', 'memories_fts_au'] as const;
 
 /**
+ * The impact-ordered search index beside {@link MEMORIES_FTS} (exact BM25 with
+ * per-namespace statistics; src/search/top-k.ts), created by the custom
+ * migration `0003_search-index`: WITHOUT ROWID tables and triggers, which
+ * drizzle-kit cannot declare. Every name starts with `memories_`, so one
+ * `tablesFilter` entry keeps them out of an app's drizzle-kit.
+ */
+export const SEARCH_INDEX = {
+  /** `ns` (integer id), `namespace`, `n` (memories), `total_dl` (their total length). */
+  namespaces: 'memories_ns',
+  /** `(ns, term)` → `df`. */
+  terms: 'memories_terms',
+  /** `(ns, term, tf, dl, ts DESC, rid DESC)`: each (namespace, word, tf) list shortest first. */
+  postings: 'memories_postings',
+  /** `rid` → `ns`, `dl`, `ts`, `terms` ("word tf word tf …"). */
+  docs: 'memories_docs',
+  /** `rid`s whose index entries are missing or stale. */
+  pending: 'memories_pending',
+} as const;
+
+/** The triggers that queue written memories in `memories_pending`; created by `0003_search-index`. */
+export const SEARCH_INDEX_TRIGGERS = ['memories_index_ai', 'memories_index_ad', 'memories_index_au'] as const;
+
+/**
  * The `tablesFilter` an app's own drizzle.config.ts needs on a SQLite file
  * AIMemo also uses, so that `drizzle-kit push` and `pull` never see AIMemo's
  * tables (without it `push` offers to drop them, and drops an empty one
- * without asking): `memories`, the FTS5 table and its shadow tables, and
- * every `__aimemo_*` table (the migrations record, compatibility markers).
+ * without asking): `memories`, every `memories_*` table (FTS5 and its shadow
+ * tables, the search index) and every `__aimemo_*` table (the migrations
+ * record, compatibility markers).
  * The one source of this advice; docs/connections.md quotes it.
  *
  * Do not import this module into the files the app's `schema:` points at
@@ -87,4 +111,4 @@ export const MEMORIES_FTS_TRIGGERS = ['memories_fts_ai', 'memories_fts_ad', 'mem
  * import { EXCLUDE_AIMEMO_TABLES } from 'aimemo/drizzle/sqlite';
  * export default defineConfig({ dialect: 'sqlite', schema: './src/db/schema.ts', tablesFilter: [...EXCLUDE_AIMEMO_TABLES] });
  */
-export const EXCLUDE_AIMEMO_TABLES = ['!memories', '!memories_fts*', '!__aimemo_*'] as const;
+export const EXCLUDE_AIMEMO_TABLES = ['!memories', '!memories_*', '!__aimemo_*'] as const;

@@ -39,6 +39,8 @@ const path = require('node:path');
 const DIALECTS = ['sqlite', 'postgres'];
 const JOURNAL_DIALECT = { sqlite: 'sqlite', postgres: 'postgresql' };
 const FTS_TRIGGERS = ['memories_fts_ai', 'memories_fts_ad', 'memories_fts_au'];
+/** The search index's triggers (0003_search-index), also dropped with the old table. */
+const INDEX_TRIGGERS = ['memories_index_ai', 'memories_index_ad', 'memories_index_au'];
 
 function readJournal(folder) {
   const file = path.join(folder, 'meta', '_journal.json');
@@ -104,18 +106,25 @@ function checkFtsRepair(folder) {
     const match = RECREATES_MEMORIES.exec(sql[i]);
     if (!match) return;
     const after = [sql[i].slice(match.index), ...sql.slice(i + 1)].join('\n');
-    const missing = FTS_TRIGGERS.filter(
+    // Once the search index exists (0003_search-index), its triggers go with the old table too.
+    const indexed = sql.slice(0, i + 1).some((t) => /memories_pending/.test(t));
+    const missing = [...FTS_TRIGGERS, ...(indexed ? INDEX_TRIGGERS : [])].filter(
       (t) => !new RegExp(`CREATE\\s+TRIGGER\\s+(?:IF\\s+NOT\\s+EXISTS\\s+)?[\`"[]?${t}[\`"\\]]?\\s`, 'i').test(after),
     );
     if (!/INSERT\s+INTO\s+[`"[]?memories_fts[`"\]]?\s*\(\s*[`"[]?memories_fts[`"\]]?\s*\)\s*VALUES\s*\(\s*'rebuild'\s*\)/i.test(after)) {
       missing.push(`INSERT INTO memories_fts(memories_fts) VALUES ('rebuild')`);
+    }
+    // The recreate may renumber rids: the search index must take every memory again.
+    if (indexed && !/INSERT\s+OR\s+IGNORE\s+INTO\s+[`"[]?memories_pending[`"\]]?[^;]*SELECT\s+rid\s+FROM\s+[`"[]?memories[`"\]]?\s*;/i.test(after)) {
+      missing.push('INSERT OR IGNORE INTO memories_pending (rid) SELECT rid FROM memories');
     }
     if (missing.length > 0) {
       problems.push(
         `${entry.tag} recreates the memories table (${match[0].replace(/\s+/g, ' ')}), which drops the FTS triggers, ` +
           `but neither it nor a later migration has ${missing.join(', ')}. Add a custom migration after it ` +
           `(npm run db:generate:sqlite -- --custom --name fts5-repair) with the three CREATE TRIGGER statements ` +
-          `of 0002_fts5-namespace.sql and the rebuild.`,
+          `of 0002_fts5-namespace.sql, the rebuild, the three of 0003_search-index.sql and the requeue of every rid ` +
+          `(docs/development.md has the recipe).`,
       );
     }
   });

@@ -19,8 +19,7 @@
  * the library at 100k (PostgreSQL's buffer cache is shared). Then, per
  * query, the library call (tracer off: tracing renders the SQL a second time
  * on PostgreSQL, the benchmark's cost, not the library's) and the raw replay,
- * both timed, alternating which goes first. A round stays short next to the
- * minute PostgreSQL's namespace statistics stay cached. Both sides must
+ * both timed, alternating which goes first. Both sides must
  * return the same number of rows (a mismatch is an error, reported and
  * counted).
  *
@@ -149,19 +148,9 @@ export interface Backend {
   written: Map<string, string[]>;
 }
 
-/** The ranked-search statements (to check mode 'any', whose result merges two of them). */
-function isSearchStatement(backend: Backend, text: string): boolean {
-  return backend.name === 'sqlite' ? /\bbm25\(/.test(text) : /^\s*WITH words AS/.test(text);
-}
-
-/**
- * Whether the statement counts PostgreSQL's BM25 statistics of a namespace
- * (size, average length), which the library then caches for a minute when the
- * namespace holds 1,000 memories or more: a capture that counted them is taken
- * again, so the replay sends what the timed call right after it sends.
- */
-function countsNamespaceStats(backend: Backend, text: string): boolean {
-  return backend.name === 'postgres' && /count\(\*\)::float8 AS n\b/.test(text);
+/** Whether the statement fetches the memories a search returns (the rows mode 'any' re-ranks and returns). */
+function isFetchStatement(backend: Backend, text: string): boolean {
+  return backend.name === 'sqlite' ? /^SELECT m\.rid, m\.id, /.test(text) : /coalesce\(m\.seq, 0\) AS seq FROM "aimemo"\."memories" m WHERE m\.namespace = \$1 AND m\.id = ANY/.test(text);
 }
 
 // ---------------------------------------------------------------- operations
@@ -199,7 +188,7 @@ function checkRows(backend: Backend, cls: ReadClass, library: number, raw: numbe
   let expected: number;
   let ok: boolean;
   if (cls === 'mode any' || cls === 'getContext') {
-    const found = statements.reduce((sum, s, i) => sum + (isSearchStatement(backend, s.sql) ? raw[i] : 0), 0);
+    const found = statements.reduce((sum, s, i) => sum + (isFetchStatement(backend, s.sql) ? raw[i] : 0), 0);
     expected = Math.min(found, cls === 'mode any' ? ANY_LIMIT : CONTEXT_LIMIT);
     ok = cls === 'mode any' ? library === expected : library <= expected && library > 0 === expected > 0;
   } else {
@@ -247,9 +236,7 @@ export const ROUND = 20;
 
 /** Captures the statements of one read; again when that call counted statistics the next call will find cached. */
 async function captureRead(backend: Backend, q: ReadQuery): Promise<Traced[]> {
-  let capture = await traced(backend.store, () => libraryRead(backend.store, q));
-  if (capture.statements.some((s) => countsNamespaceStats(backend, s.sql))) capture = await traced(backend.store, () => libraryRead(backend.store, q));
-  return capture.statements;
+  return (await traced(backend.store, () => libraryRead(backend.store, q))).statements;
 }
 
 /** `warmup` samples first (not counted), then `queries.length - warmup`. */

@@ -58,13 +58,21 @@ export function register(program: Command): void {
         output(opts, result, () => `${spec.label}: nothing to apply; the database is newer than this version (${latest})`);
         return;
       }
-      if (before !== latest) {
-        const store = await openStore(spec, { write: true, connectTimeout: opts.connectTimeout });
+      // Migrate, then index for search whatever the migrations queued (0003/0005_search-index: every existing
+      // memory), so that no search after the deploy waits for it.
+      const store = await openStore(spec, { write: true, connectTimeout: opts.connectTimeout });
+      let indexed = 0;
+      try {
+        indexed = await store.indexQueued((done) => note(opts, `aimemo: indexed ${done} memories for search`));
+      } finally {
         await store.close();
       }
-      const result = { database: spec.label, dialect: spec.dialect, before, after: latest, applied: pending };
+      const result = { database: spec.label, dialect: spec.dialect, before, after: latest, applied: pending, indexed };
+      const index = indexed ? `; indexed ${indexed} memor${indexed === 1 ? 'y' : 'ies'} for search` : '';
       output(opts, result, () =>
-        before === latest ? `${spec.label}: already up to date (${latest})` : `${spec.label}: applied ${pending.length} migration${pending.length === 1 ? '' : 's'} (${pending.join(', ')}); now at ${latest}`,
+        before === latest
+          ? `${spec.label}: already up to date (${latest})${index}`
+          : `${spec.label}: applied ${pending.length} migration${pending.length === 1 ? '' : 's'} (${pending.join(', ')}); now at ${latest}${index}`,
       );
     });
 }

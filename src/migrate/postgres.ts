@@ -7,8 +7,8 @@
  *   a session waiting inside a statement holds a snapshot, and `CREATE INDEX
  *   CONCURRENTLY` in the process that migrates would wait for it while it
  *   waits for the lock. drizzle's own `migrate()` takes no lock (drizzle-orm #874).
- * - Migrations that are not online run in a transaction (several in a row
- *   share one), with `lock_timeout` 2 s: a statement that needs a lock a long
+ * - Migrations that are not online run in a transaction each, with
+ *   `lock_timeout` 2 s: a statement that needs a lock a long
  *   transaction holds gives up and the transaction is retried later, so
  *   readers never queue behind it for longer than that.
  * - Online migrations (online.ts) run statement by statement outside a
@@ -217,13 +217,11 @@ class Runner {
           i += 1;
           continue;
         }
-        let j = i;
-        while (j < pending.length && !isOnline(pending[j])) j += 1;
-        const run = pending.slice(i, j);
-        await this.transaction(async (tx) => {
-          for (const m of run) await this.apply(tx, m);
-        });
-        i = j;
+        // One transaction each: a lock one migration takes (0003's ALTER TABLE) ends with it, not with the
+        // migrations after it (0005 queues every row, which takes seconds on a large table).
+        const m = pending[i];
+        await this.transaction((tx) => this.apply(tx, m));
+        i += 1;
       }
     } finally {
       await this.db.execute(sql`SELECT pg_advisory_unlock(${LOCK})`).catch(() => undefined); // a lost connection took the lock with it

@@ -9,7 +9,7 @@
  * drizzle's table format, so `drizzle-kit migrate` and this runner agree.
  */
 import type BetterSqlite3 from 'better-sqlite3';
-import { MEMORIES_FTS, MEMORIES_FTS_TRIGGERS } from '../../drizzle/sqlite';
+import { MEMORIES_FTS, MEMORIES_FTS_TRIGGERS, SEARCH_INDEX, SEARCH_INDEX_TRIGGERS } from '../../drizzle/sqlite';
 import { MigrationError, SchemaOutdatedError, type IncompatibleMigration } from '../errors';
 import { MIGRATIONS_TABLE, migrateCommand, readMigrations, tagAt } from './locate';
 import type { MigrationEvent } from './postgres';
@@ -89,16 +89,18 @@ export function migrateSqlite(
 
 /**
  * A migration that recreates `memories` (drizzle-kit does so for changes SQLite
- * cannot ALTER) drops the FTS triggers with the old table. Refuse to finish such
- * a batch rather than leave an index that silently stops updating.
+ * cannot ALTER) drops the FTS triggers, and the search index's, with the old
+ * table. Refuse to finish such a batch rather than leave an index that
+ * silently stops updating.
  */
 function assertFtsTriggers(db: BetterSqlite3.Database): void {
   const names = db
     .prepare(`SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'memories'`)
     .all()
     .map((r) => (r as { name: string }).name);
-  const missing = MEMORIES_FTS_TRIGGERS.filter((t) => !names.includes(t));
+  const indexed = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).get(SEARCH_INDEX.pending) !== undefined;
+  const missing = [...MEMORIES_FTS_TRIGGERS, ...(indexed ? SEARCH_INDEX_TRIGGERS : [])].filter((t) => !names.includes(t));
   if (missing.length > 0) {
-    throw new Error(`the ${MEMORIES_FTS} triggers ${missing.join(', ')} are missing after migrating; a migration that recreates memories must recreate them and rebuild the index`);
+    throw new Error(`the triggers ${missing.join(', ')} (${MEMORIES_FTS} and the search index) are missing after migrating; a migration that recreates memories must recreate them, rebuild ${MEMORIES_FTS} and queue every memory in ${SEARCH_INDEX.pending}`);
   }
 }

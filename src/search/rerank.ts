@@ -1,9 +1,8 @@
 /**
- * Ranking for mode `'any'`, shared by every dialect: it runs on what each
- * database's own full-text ranking returned (FTS5 `bm25()`, or BM25 computed
- * from PostgreSQL's `tsvector`), so both backends rank with the same rules.
+ * Ranking for mode `'any'`, shared by every dialect: it re-ranks the exact
+ * BM25 top of the namespace (`top-k.ts`, the same on both backends).
  *
- * Two signals are added to the database's score, each measured on LoCoMo
+ * Two signals are added to the BM25 score, each measured on LoCoMo
  * (`npm run bench:relevance`; figures in docs/search.md, "How search works"):
  *
  * 1. **Coverage.** A memory that holds more of the question's words ranks
@@ -18,10 +17,11 @@
  *    that match the query themselves are ever returned.
  */
 import { positiveWords, words, type QueryNode } from './query';
+import type { DocKey } from './top-k';
 
 /** The knobs of {@link rerank}. */
 export interface RankingSettings {
-  /** How many results of the database's ranking are re-ranked. */
+  /** How many results of the exact BM25 ranking are re-ranked (the pool). */
   pool: number;
   /** How many of the best matches pass their score on to their neighbours. */
   anchors: number;
@@ -29,34 +29,9 @@ export interface RankingSettings {
   window: number;
   /** Share of a best match's score that a neighbour gains. */
   contextWeight: number;
-  /** A word held by at least this many memories only scores the candidates rarer words found. */
-  commonWord: number;
 }
 
-export const RANKING: Readonly<RankingSettings> = Object.freeze({ pool: 20, anchors: 20, window: 2, contextWeight: 0.5, commonWord: 1000 });
-
-/**
- * The candidate filter for a mode-'any' query: the top-level alternatives
- * minus the plain words held by `commonWord` memories or more, as long as one
- * alternative remains. Ranking every memory that holds a very common word (a
- * speaker's name in a chat log, say) costs time in proportion to how common
- * it is, while such a word adds almost nothing to a BM25 score; memories that
- * hold only common words can still enter as neighbours of the best matches.
- * `counts` has one entry per {@link prunableWords} word, capped at `commonWord`.
- */
-export function pruneCommonWords(query: QueryNode, counts: number[], commonWord: number = RANKING.commonWord): QueryNode {
-  if (query.kind !== 'or') return query;
-  let i = 0;
-  const kept = query.children.filter((child) => child.kind !== 'term' || (counts[i++] ?? 0) < commonWord); // uncounted: not known to be common
-  if (kept.length === 0 || kept.length === query.children.length) return query;
-  return kept.length === 1 ? kept[0] : { kind: 'or', children: kept };
-}
-
-/** The plain words (and prefixes) a query offers as alternatives: the ones {@link pruneCommonWords} may leave out. */
-export function prunableWords(query: QueryNode): { word: string; prefix: boolean }[] {
-  if (query.kind !== 'or') return [];
-  return query.children.flatMap((c) => (c.kind === 'term' ? [{ word: c.word, prefix: c.prefix }] : []));
-}
+export const RANKING: Readonly<RankingSettings> = Object.freeze({ pool: 20, anchors: 20, window: 2, contextWeight: 0.5 });
 
 /**
  * A deliberately light English stemmer for comparing words, not for indexing:
@@ -81,26 +56,29 @@ export function coverage(stems: string[], content: string): number {
 }
 
 export interface Ranked {
-  id: string;
+  /** The search index's key of the memory. */
+  key: DocKey;
   content: string;
   timestamp: Date;
+  /** Save order: the tie-breaker after the timestamp. */
+  seq: number;
   score: number;
 }
 
 /**
- * Combines the database's scores with coverage and context.
- * `neighbours` maps a best match's id to the ids saved next to it.
- * Returns every candidate, best first (ties: newer first, then id).
+ * Combines the BM25 scores with coverage and context.
+ * `neighbours` maps a best match's key to the keys saved next to it.
+ * Returns every candidate, best first (ties: newer first, then saved later, then key).
  */
 export function rerank<T extends Ranked>(
   candidates: T[],
   query: QueryNode,
-  neighbours: Map<string, string[]>,
+  neighbours: Map<DocKey, DocKey[]>,
   settings: RankingSettings = RANKING,
 ): T[] {
   const stems = [...new Set(queryWords(query).map(lightStem))];
-  const base = new Map(candidates.map((c) => [c.id, c.score * coverage(stems, c.content)]));
-  const bonus = new Map<string, number>();
+  const base = new Map(candidates.map((c) => [c.key, c.score * coverage(stems, c.content)]));
+  const bonus = new Map<DocKey, number>();
   for (const [anchor, ids] of neighbours) {
     const gift = settings.contextWeight * (base.get(anchor) ?? 0);
     for (const id of ids) {
@@ -108,8 +86,8 @@ export function rerank<T extends Ranked>(
     }
   }
   return candidates
-    .map((c) => ({ ...c, score: base.get(c.id)! + (bonus.get(c.id) ?? 0) }))
-    .sort((a, b) => b.score - a.score || b.timestamp.getTime() - a.timestamp.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    .map((c) => ({ ...c, score: base.get(c.key)! + (bonus.get(c.key) ?? 0) }))
+    .sort((a, b) => b.score - a.score || b.timestamp.getTime() - a.timestamp.getTime() || b.seq - a.seq || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 }
 
 /** The best `n` candidates by coverage-weighted score: the matches whose neighbours are looked up. */

@@ -4,8 +4,9 @@
  * transactions (better-sqlite3's must be synchronous, postgres.js's are async)
  * and its own full-text SQL. Inputs arrive validated and complete.
  */
-import type { QueryNode, SearchMode } from '../search/query';
-import type { Memory, SearchResult, TableStats } from '../types';
+import type { SearchMode } from '../search/query';
+import type { DocKey, ScoringIndex } from '../search/top-k';
+import type { Memory, TableStats } from '../types';
 import type { SchemaStatus } from '../migrate/schema-version';
 
 /**
@@ -23,26 +24,21 @@ export interface SearchParams extends MemoryFilter {
   namespace: string;
   limit: number;
   mode: SearchMode;
-  /** Only these memories (those of them that match). */
-  ids?: string[];
-  /**
-   * Which memories are candidates, when narrower than `query` (mode 'any'
-   * leaves out words so common that ranking every memory holding them would
-   * cost more than it tells); `query` still decides the score where it can.
-   */
-  filter?: QueryNode;
 }
 
-/** A word of a query, to count how many memories hold it. */
-export interface QueryWord {
-  word: string;
-  prefix: boolean;
-}
-
-/** A memory whose neighbours in time are wanted. */
+/** A memory whose neighbours in time are wanted: its index key and place in time. */
 export interface Anchor {
-  id: string;
-  timestamp: Date;
+  key: DocKey;
+  /** Timestamp, ms. */
+  ts: number;
+  seq: number;
+}
+
+/** A memory with the key and save order the search index knows it by. */
+export interface KeyedMemory {
+  key: DocKey;
+  seq: number;
+  memory: Memory;
 }
 
 export interface PageParams extends MemoryFilter {
@@ -64,16 +60,6 @@ export interface OptimizeStep {
   /** What the step reported, when it reports anything (e.g. the WAL checkpoint's page counts). */
   result?: Record<string, number>;
 }
-
-/**
- * How many matching memories a search ranks at most: the newest ones
- * (SQLite: the most recently saved; PostgreSQL: the latest timestamps).
- * A query that matches more (a very common word in a large namespace)
- * would otherwise cost time in proportion to how common it is; with the
- * bound it costs about the same at 10,000 memories as at 1,000,000
- * (npm run bench). Below it, ranking is exact.
- */
-export const RANKED_MATCHES = 1000;
 
 /** One SQL statement as the repository sent it to the driver: text and driver-level parameters. */
 export interface TracedStatement {
@@ -100,21 +86,22 @@ export interface MemoryRepository {
   upsertMany(rows: Memory[]): Promise<void>;
   get(namespace: string, id: string): Promise<Memory | null>;
   remove(namespace: string, id: string): Promise<boolean>;
-  /** Ranked full-text search, best first. */
-  search(query: QueryNode, params: SearchParams): Promise<SearchResult[]>;
+  /** The impact-ordered search index the exact top-k engine reads (src/search/top-k.ts); available after `init()`. */
+  readonly index: ScoringIndex<DocKey>;
   /**
-   * For each anchor, the ids of up to `window` memories saved just before it
-   * and `window` just after it in the namespace (ordered by timestamp, then id
-   * by bytes), in one round trip.
+   * Indexes every memory waiting in the search index's queue (the backfill
+   * after the upgrade that created it; writes by an older version on SQLite),
+   * in batches of one transaction each; returns how many.
    */
-  neighbors(namespace: string, anchors: Anchor[], window: number): Promise<Map<string, string[]>>;
+  indexQueued(onBatch?: (done: number) => void): Promise<number>;
+  /** The memories of the namespace with these index keys (any order; missing ones left out). */
+  fetch(namespace: string, keys: DocKey[]): Promise<KeyedMemory[]>;
   /**
-   * How many memories of the namespace hold each word, counting no further
-   * than `cap` (so the cost stays bounded). Both dialects count in the
-   * namespace: which memories a search returns must not depend on other
-   * namespaces (SQLite's `bm25()` scores still take table-wide statistics).
+   * For each anchor, the keys of up to `window` memories saved just before
+   * it and `window` just after it in the namespace (ordered by timestamp,
+   * then save order), in one round trip.
    */
-  wordCounts(namespace: string, words: QueryWord[], cap: number): Promise<number[]>;
+  neighbors(namespace: string, anchors: Anchor[], window: number): Promise<Map<DocKey, DocKey[]>>;
   /** Newest first (ties: id descending). */
   page(params: PageParams): Promise<Memory[]>;
   count(namespace: string): Promise<number>;

@@ -7,8 +7,7 @@
  */
 import { ReadOnlyError, StoreClosedError, type SchemaTooNewError } from '../errors';
 import { newerSchemaMessage, tooNewError, type SchemaNewerInfo, type SchemaStatus } from '../migrate/schema-version';
-import { parseQuery, type QueryNode } from '../search/query';
-import { anchors, pruneCommonWords, prunableWords, RANKING, rerank } from '../search/rerank';
+import { parseQuery } from '../search/query';
 import type { ListOptions, Memory, MemoryStore, NewMemory, SearchOptions, SearchResult, TableStats } from '../types';
 import { uuidv7 } from '../uuid';
 import {
@@ -27,7 +26,8 @@ import {
   type CheckedMemory,
 } from '../validate';
 import { ValidationError } from '../errors';
-import type { MemoryRepository, OptimizeStep, SearchParams } from './repository';
+import type { MemoryRepository, OptimizeStep } from './repository';
+import { searchAll, searchAny } from './search';
 
 export type { OptimizeStep } from './repository';
 
@@ -175,29 +175,8 @@ export abstract class SqlStore implements MemoryStore {
     const mode = validateMode(opts.mode, 'options.mode');
     const tree = parseQuery(text, mode);
     if (!tree) return this.run(async () => []);
-    if (mode === 'all') return this.run(() => this.repository.search(tree, { namespace, limit, tags, mode }));
-    return this.run(() => this.rankAny(tree, { namespace, limit, tags, mode }));
-  }
-
-  /**
-   * Mode 'any': the database's ranking, re-ranked by coverage and context
-   * (see `search/rerank.ts`). Four round trips: how common the words are (so
-   * the very common ones can be left out of the candidates), the best
-   * matches, the memories saved next to them, and the scores of those of them
-   * that match.
-   */
-  private async rankAny(tree: QueryNode, params: SearchParams): Promise<SearchResult[]> {
-    const words = prunableWords(tree);
-    const counts = words.length > 1 ? await this.repository.wordCounts(params.namespace, words, RANKING.commonWord) : [];
-    const filter = pruneCommonWords(tree, counts);
-    const pool = await this.repository.search(tree, { ...params, filter, limit: Math.max(params.limit, RANKING.pool) });
-    const best = anchors(pool, tree, RANKING.anchors);
-    const near = await this.repository.neighbors(params.namespace, best, RANKING.window);
-    const known = new Set(pool.map((m) => m.id));
-    const missing = [...new Set([...near.values()].flat())].filter((id) => !known.has(id));
-    // Neighbours must match too: the same candidate filter, so very common words never force a full scan.
-    const extra = missing.length ? await this.repository.search(tree, { ...params, filter, limit: missing.length, ids: missing }) : [];
-    return rerank([...pool, ...extra], tree, near).slice(0, params.limit);
+    const params = { namespace, limit, tags, mode };
+    return this.run(() => (mode === 'all' ? searchAll(this.repository, tree, params) : searchAny(this.repository, tree, params)));
   }
 
   async list(options?: ListOptions): Promise<Memory[]> {
@@ -299,6 +278,21 @@ export abstract class SqlStore implements MemoryStore {
     if (typeof vacuum !== 'boolean') throw new ValidationError('options.vacuum', 'must be a boolean', describe(vacuum));
     const steps = await this.write('optimize', () => this.repository.optimize({ vacuum }));
     return { dialect: this.repository.dialect, steps };
+  }
+
+  /**
+   * Indexes for search every memory waiting in the search index's queue:
+   * after the upgrade that created the index every existing memory waits
+   * there (a namespace is otherwise indexed before its first search), and on
+   * SQLite so do memories an older version wrote. `aimemo migrate` runs it.
+   * Each batch is its own transaction; readers never wait.
+   *
+   * @returns how many memories it indexed.
+   * @example
+   * await store.indexQueued((done) => console.log(`${done} indexed`));
+   */
+  async indexQueued(onProgress?: (done: number) => void): Promise<number> {
+    return this.write('indexQueued', () => this.repository.indexQueued(onProgress));
   }
 
   /**

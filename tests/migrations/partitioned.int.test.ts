@@ -273,7 +273,7 @@ function describePartitioned(target: Target): void {
       expect(stats.namespaces).toBe(SEED_NAMESPACES + 15);
 
       // ANALYZE and VACUUM on the parent reach every partition.
-      expect((await store.optimize({ vacuum: true })).steps.map((step) => step.step)).toEqual([`VACUUM (ANALYZE) ${TABLE}`]);
+      expect((await store.optimize({ vacuum: true })).steps.map((step) => step.step)).toContain(`VACUUM (ANALYZE) ${TABLE}`);
 
       const spread = await s.query<{ part: string; n: number }>(
         `SELECT tableoid::regclass::text AS part, count(*)::int AS n FROM ${TABLE} WHERE namespace LIKE 'ops-%' GROUP BY 1 ORDER BY 1`,

@@ -13,7 +13,7 @@ import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { migrate as drizzleMigrate } from 'drizzle-orm/better-sqlite3/migrator';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { MEMORIES_FTS_TRIGGERS } from '../../drizzle/sqlite';
+import { MEMORIES_FTS_TRIGGERS, SEARCH_INDEX_TRIGGERS } from '../../drizzle/sqlite';
 import { DatabaseUnavailableError, MigrationError, SchemaOutdatedError, SQLiteStore } from '../../src';
 import { MIGRATIONS_TABLE, migrationsFolder } from '../../src/migrate/locate';
 import { migrateSqlite } from '../../src/migrate/sqlite';
@@ -116,7 +116,7 @@ describe('SQLite migrations: fresh database', () => {
       const names = (type: string) =>
         (db.prepare(`SELECT name FROM sqlite_master WHERE type = ? ORDER BY name`).all(type) as { name: string }[]).map((r) => r.name);
       expect(names('table')).toEqual(expect.arrayContaining(['memories', 'memories_fts', MIGRATIONS_TABLE]));
-      expect(names('trigger').sort()).toEqual([...MEMORIES_FTS_TRIGGERS].sort());
+      expect(names('trigger').sort()).toEqual([...MEMORIES_FTS_TRIGGERS, ...SEARCH_INDEX_TRIGGERS].sort());
       expect(names('index')).toEqual(expect.arrayContaining(['memories_ns_id_uq', 'memories_ns_ts_idx']));
       expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
       expect(() => ftsIntegrityCheck(db)).not.toThrow();
@@ -276,9 +276,15 @@ describe('SQLite migrations: VACUUM', () => {
  *   1-3. the three CREATE TRIGGER statements (memories_fts_ai, memories_fts_ad,
  *        memories_fts_au) exactly as in 0002_fts5-namespace.sql;
  *   4.   INSERT INTO memories_fts(memories_fts) VALUES ('rebuild');
- * The rebuild re-reads every row of `memories`, so it also repairs rows written
- * while the triggers were missing (a database where `drizzle-kit migrate`
- * applied the recreate alone). scripts/check-migrations.js fails CI when a
+ *   5-7. the three CREATE TRIGGER statements of the search index
+ *        (memories_index_ai, memories_index_ad, memories_index_au) exactly as
+ *        in 0003_search-index.sql;
+ *   8-9. INSERT OR IGNORE INTO memories_pending (rid) SELECT rid FROM memories_docs;
+ *        INSERT OR IGNORE INTO memories_pending (rid) SELECT rid FROM memories;
+ * The rebuild re-reads every row of `memories`, and the store re-indexes every
+ * queued rid (the recreate may have renumbered them), so it also repairs rows
+ * written while the triggers were missing (a database where `drizzle-kit
+ * migrate` applied the recreate alone). scripts/check-migrations.js fails CI when a
  * migration recreates `memories` without a repair at or after it, and our
  * runner refuses to commit a batch that leaves the triggers missing.
  */
@@ -297,15 +303,24 @@ describe('SQLite migrations: a later migration that recreates memories', () => {
     'CREATE INDEX `memories_ns_ts_idx` ON `memories` (`namespace`,`timestamp`);',
   ].join('--> statement-breakpoint\n');
 
-  /** The repair recipe, with the triggers taken verbatim from 0002_fts5-namespace.sql. */
+  /** The repair recipe, with the triggers taken verbatim from 0002_fts5-namespace.sql and 0003_search-index.sql. */
   const REPAIR = (() => {
-    const fts = fs.readFileSync(path.join(migrationsFolder('sqlite'), '0002_fts5-namespace.sql'), 'utf8');
-    const triggers = fts
-      .split('--> statement-breakpoint')
-      .map((s) => s.replace(/^(\s*--.*\n)*/, '').trim())
-      .filter((s) => s.startsWith('CREATE TRIGGER'));
-    if (triggers.length !== 3) throw new Error(`expected 3 CREATE TRIGGER statements in 0002_fts5-namespace.sql; found ${triggers.length}`);
-    return [...triggers, "INSERT INTO memories_fts(memories_fts) VALUES ('rebuild');"].join('\n--> statement-breakpoint\n');
+    const triggersOf = (file: string) => {
+      const triggers = fs
+        .readFileSync(path.join(migrationsFolder('sqlite'), file), 'utf8')
+        .split('--> statement-breakpoint')
+        .map((s) => s.replace(/^(\s*--.*\n)*/, '').trim())
+        .filter((s) => s.startsWith('CREATE TRIGGER'));
+      if (triggers.length !== 3) throw new Error(`expected 3 CREATE TRIGGER statements in ${file}; found ${triggers.length}`);
+      return triggers;
+    };
+    return [
+      ...triggersOf('0002_fts5-namespace.sql'),
+      "INSERT INTO memories_fts(memories_fts) VALUES ('rebuild');",
+      ...triggersOf('0003_search-index.sql'),
+      'INSERT OR IGNORE INTO memories_pending (rid) SELECT rid FROM memories_docs;',
+      'INSERT OR IGNORE INTO memories_pending (rid) SELECT rid FROM memories;',
+    ].join('\n--> statement-breakpoint\n');
   })();
 
   const ns = 'recreate';

@@ -95,15 +95,19 @@ for (const backend of [sqlite, ...postgres]) {
       const steps = (r: typeof result) => r.steps.map((s) => s.step);
       if (backend.dialect === 'sqlite') {
         expect(steps(result)).toEqual([
+          'index queued memories (memories_pending)',
           "INSERT INTO memories_fts(memories_fts) VALUES ('optimize')",
           'PRAGMA optimize',
           'PRAGMA wal_checkpoint(TRUNCATE)',
         ]);
         expect(steps(vacuumed)).toContain('VACUUM');
-        expect(result.steps[2].result).toEqual({ busy: expect.any(Number), log: expect.any(Number), checkpointed: expect.any(Number) });
+        expect(result.steps[0].result).toEqual({ indexed: expect.any(Number) });
+        expect(result.steps[3].result).toEqual({ busy: expect.any(Number), log: expect.any(Number), checkpointed: expect.any(Number) });
       } else {
-        expect(steps(result)).toEqual(['ANALYZE "aimemo"."memories"']);
-        expect(steps(vacuumed)).toEqual(['VACUUM (ANALYZE) "aimemo"."memories"']);
+        const tables = ['memories', 'search_postings', 'search_terms', 'search_namespaces'];
+        const index = ['SELECT aimemo.search_index_backfill(NULL, 2000) -- until none is queued', 'SELECT aimemo.search_fold()'];
+        expect(steps(result)).toEqual([...index, ...tables.map((t) => `ANALYZE "aimemo"."${t}"`)]);
+        expect(steps(vacuumed)).toEqual([...index, ...tables.map((t) => `VACUUM (ANALYZE) "aimemo"."${t}"`)]);
       }
       expect(result.steps.every((s) => s.ms >= 0)).toBe(true);
       await expect(store.optimize({ vacuum: 'yes' as never })).rejects.toThrow(/options\.vacuum must be a boolean/);

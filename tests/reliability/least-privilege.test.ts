@@ -15,6 +15,8 @@
  *
  * Needs a server (AIMEMO_TEST_PG_URL) where the test user may create roles.
  */
+/** The tables a runtime role writes (docs/postgresql.md): memories and the search index the triggers keep. */
+const RUNTIME_TABLES = 'aimemo.memories, aimemo.search_namespaces, aimemo.search_terms, aimemo.search_postings, aimemo.search_log, aimemo.search_pending';
 import { afterAll, beforeAll, describe, expect, it, test } from '@jest/globals';
 import postgres from 'postgres';
 import { MigrationError, PostgresStore } from '../../src';
@@ -147,7 +149,8 @@ if (!PG_URL) {
       // The grants docs/postgresql.md lists, given by the owner.
       const asOwner = postgres(as(db.url, owner), { max: 1, onnotice: () => undefined });
       await asOwner.unsafe(`GRANT USAGE ON SCHEMA aimemo TO "${runtime}"`);
-      await asOwner.unsafe(`GRANT SELECT, INSERT, UPDATE, DELETE ON aimemo.memories TO "${runtime}"`);
+      await asOwner.unsafe(`GRANT SELECT, INSERT, UPDATE, DELETE ON ${RUNTIME_TABLES} TO "${runtime}"`);
+      await asOwner.unsafe(`GRANT USAGE ON SEQUENCE aimemo.memories_seq TO "${runtime}"`);
       await asOwner.unsafe(`GRANT SELECT ON aimemo.__aimemo_migrations TO "${runtime}"`);
       await asOwner.end();
 

@@ -4,8 +4,10 @@
  * build while a reader and a writer of the old version run every 5 ms on
  * their own connections (tests/helpers/stalls.ts). For every migration:
  *
- * - PostgreSQL server: neither the reader nor the writer is ever seen
- *   waiting for a lock (sampled every 10 ms), and no read takes a second.
+ * - PostgreSQL server: during an online migration neither the reader nor
+ *   the writer is ever seen waiting for a lock (sampled every 10 ms); during
+ *   the transactional ones only the waits their statements must cause
+ *   ({@link LOCKS}); and no read takes a second.
  *   (aimemo 0.1.0 ran 0002 in one transaction: DROP INDEX held an ACCESS
  *   EXCLUSIVE lock while the GIN indexes were built; `npm run
  *   test:upgrade-stalls -- --transactional` shows that for comparison.)
@@ -28,6 +30,19 @@ const tmp = tempDir('upgrade-stalls');
 afterAll(() => tmp.cleanup());
 
 const ROWS = scale(10_000, 1_000_000);
+
+/**
+ * The transactional PostgreSQL migrations after 0000, and whom they may keep
+ * waiting. 0003 adds a nullable column (ALTER TABLE: ACCESS EXCLUSIVE, for
+ * as long as its short transaction); 0004 creates tables (no lock on
+ * memories); 0005 creates triggers (SHARE ROW EXCLUSIVE: writers wait while
+ * it queues every row, readers do not).
+ */
+const LOCKS: Record<string, { reader: boolean; writer: boolean }> = {
+  '0003_save-order': { reader: true, writer: true },
+  '0004_search-index': { reader: false, writer: false },
+  '0005_search-index-triggers': { reader: false, writer: true },
+};
 const TIMEOUT = scale(120_000, 3_600_000);
 
 function log(r: StallReport): void {
@@ -57,7 +72,7 @@ describe('reader and writer stalls during upgrades: SQLite', () => {
       const writerMayFail = batchMs >= 4_500;
       expect({ tag: m.tag, readerErrors: m.reader.errors, writerErrors: writerMayFail ? 0 : m.writer.errors }).toEqual({ tag: m.tag, readerErrors: 0, writerErrors: 0 });
       expect({ tag: m.tag, readerStalledASecond: m.reader.maxMs >= 1000 }).toEqual({ tag: m.tag, readerStalledASecond: false });
-      expect(m.reader.ops).toBeGreaterThan(0);
+      if (m.ms >= 50) expect({ tag: m.tag, readerOps: m.reader.ops > 0 }).toEqual({ tag: m.tag, readerOps: true }); // a reader ran during it (a 3 ms migration may fall between two reads)
     }
   }, TIMEOUT);
 });
@@ -68,17 +83,18 @@ describe('reader and writer stalls during upgrades: PostgreSQL server', () => {
     return;
   }
   const { releases } = earlierReleases('postgres', tmp.file('pg-releases'));
-  it.each(releases.map((r) => [r.name, r] as [string, Release]))(`from %s, ${ROWS} rows: neither the reader nor the writer waits for a lock`, async (name, release) => {
+  it.each(releases.map((r) => [r.name, r] as [string, Release]))(`from %s, ${ROWS} rows: online migrations keep nobody waiting, the others only whom they must`, async (name, release) => {
     const db = await createTestDatabase('stalls');
     try {
       const r = await measurePostgres(db.url, release, ROWS);
       log(r);
       for (const m of r.migrations) {
+        const locks = LOCKS[m.tag];
         expect({ tag: m.tag, online: m.online, reader: m.reader.lockWaits, writer: m.writer.lockWaits, errors: m.reader.errors + m.writer.errors }).toEqual({
           tag: m.tag,
-          online: m.tag !== '0000_init',
-          reader: 0,
-          writer: 0,
+          online: m.tag !== '0000_init' && !locks,
+          reader: locks?.reader ? m.reader.lockWaits : 0,
+          writer: locks?.writer ? m.writer.lockWaits : 0,
           errors: 0,
         });
         expect({ tag: m.tag, readerStalledASecond: m.reader.maxMs >= 1000 }).toEqual({ tag: m.tag, readerStalledASecond: false });

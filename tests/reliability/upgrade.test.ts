@@ -22,7 +22,7 @@ import { migrate as migratePGliteWithDrizzle } from 'drizzle-orm/pglite/migrator
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgresWithDrizzle } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
-import { MEMORIES_FTS_TRIGGERS } from '../../drizzle/sqlite';
+import { MEMORIES_FTS_TRIGGERS, SEARCH_INDEX_TRIGGERS } from '../../drizzle/sqlite';
 import { PostgresStore, SQLiteStore, type MemoryStore } from '../../src';
 import { MIGRATIONS_TABLE } from '../../src/migrate/locate';
 import { expectedMigrationRows, normaliseRows, outcomes, raceChildren, requireBuild } from '../helpers/migrations';
@@ -89,7 +89,7 @@ describe('upgrades from every earlier release, with data: SQLite, six processes 
     withSqlite(file, (db) => {
       expect(normaliseRows(db.prepare(`SELECT hash, created_at FROM "${MIGRATIONS_TABLE}" ORDER BY id`).all() as never)).toEqual(expectedRows);
       const triggers = (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'memories'`).all() as { name: string }[]).map((t) => t.name);
-      expect(triggers.sort()).toEqual([...MEMORIES_FTS_TRIGGERS].sort());
+      expect(triggers.sort()).toEqual([...MEMORIES_FTS_TRIGGERS, ...SEARCH_INDEX_TRIGGERS].sort());
       const old = db.prepare(`SELECT count(*) AS n, sum(content = 'heirloom note ' || substr(id, 5) || ' kept since the old release; token old' || substr(id, 5) || 'x') AS same FROM memories WHERE namespace = ?`).get(NS);
       expect(old).toEqual({ n: ROWS, same: ROWS });
       expect(db.prepare(`SELECT count(*) AS n FROM memories_fts WHERE memories_fts MATCH 'heirloom'`).get()).toEqual({ n: ROWS });

@@ -1,9 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
 import { parseQuery } from '../../src/search/query';
-import { anchors, coverage, lightStem, prunableWords, pruneCommonWords, queryWords, rerank } from '../../src/search/rerank';
+import { anchors, coverage, lightStem, queryWords, rerank } from '../../src/search/rerank';
 
 const at = (minute: number) => new Date(Date.UTC(2026, 0, 1, 0, minute));
-const hit = (id: string, content: string, score: number, minute = 0) => ({ id, content, score, timestamp: at(minute) });
+const hit = (key: string, content: string, score: number, minute = 0, seq = 0) => ({ key, content, score, timestamp: at(minute), seq });
 
 describe('lightStem', () => {
   it.each([
@@ -37,7 +37,7 @@ describe('rerank', () => {
 
   it('ranks a memory with more of the words above one with a single rarer word', () => {
     const ranked = rerank([hit('rare', 'japan trip', 2.0), hit('all', 'green tea from japan', 1.5)], query, new Map());
-    expect(ranked.map((r) => r.id)).toEqual(['all', 'rare']);
+    expect(ranked.map((r) => r.key)).toEqual(['all', 'rare']);
     expect(ranked[0].score).toBeCloseTo(1.5);
     expect(ranked[1].score).toBeCloseTo(2.0 / 3);
   });
@@ -46,45 +46,17 @@ describe('rerank', () => {
     const candidates = [hit('best', 'green tea from japan', 3, 10), hit('next', 'bought in japan', 0.3, 11), hit('far', 'japan again', 0.5, 50)];
     const near = new Map([['best', ['prev-not-a-match', 'next']]]);
     const ranked = rerank(candidates, query, near);
-    expect(ranked.map((r) => r.id)).toEqual(['best', 'next', 'far']);
-    expect(ranked.find((r) => r.id === 'next')!.score).toBeCloseTo(0.3 / 3 + 0.5 * 3);
-    expect(ranked.some((r) => r.id === 'prev-not-a-match')).toBe(false);
+    expect(ranked.map((r) => r.key)).toEqual(['best', 'next', 'far']);
+    expect(ranked.find((r) => r.key === 'next')!.score).toBeCloseTo(0.3 / 3 + 0.5 * 3);
+    expect(ranked.some((r) => r.key === 'prev-not-a-match')).toBe(false);
   });
 
-  it('breaks ties by recency, then id', () => {
-    const ranked = rerank([hit('b', 'green', 1, 1), hit('a', 'green', 1, 1), hit('c', 'green', 1, 2)], query, new Map());
-    expect(ranked.map((r) => r.id)).toEqual(['c', 'a', 'b']);
+  it('breaks ties by recency, then save order (later first), then key', () => {
+    const ranked = rerank([hit('b', 'green', 1, 1), hit('a', 'green', 1, 1), hit('c', 'green', 1, 2), hit('d', 'green', 1, 1, 7)], query, new Map());
+    expect(ranked.map((r) => r.key)).toEqual(['c', 'd', 'a', 'b']);
   });
 
   it('anchors are the best candidates after coverage', () => {
-    expect(anchors([hit('rare', 'japan trip', 2.0), hit('all', 'green tea from japan', 1.5)], query, 1).map((r) => r.id)).toEqual(['all']);
-  });
-});
-
-describe('pruneCommonWords', () => {
-  const query = parseQuery('alex violin "bow hold" teach*', 'any')!;
-
-  it('offers the top-level plain words and prefixes', () => {
-    expect(prunableWords(query)).toEqual([
-      { word: 'alex', prefix: false },
-      { word: 'violin', prefix: false },
-      { word: 'teach', prefix: true },
-    ]);
-    expect(prunableWords(parseQuery('alex violin', 'all')!)).toEqual([]);
-  });
-
-  it('leaves out words held by commonWord memories or more, keeping phrases', () => {
-    const filter = pruneCommonWords(query, [1000, 3, 5], 1000);
-    expect(filter).toEqual({ kind: 'or', children: [{ kind: 'term', word: 'violin', prefix: false }, { kind: 'phrase', words: ['bow', 'hold'] }, { kind: 'term', word: 'teach', prefix: true }] });
-  });
-
-  it('keeps the query whole when nothing or everything is common', () => {
-    expect(pruneCommonWords(query, [1, 2, 3], 1000)).toBe(query);
-    const plain = parseQuery('alex said', 'any')!;
-    expect(pruneCommonWords(plain, [1000, 1000], 1000)).toBe(plain);
-  });
-
-  it('returns the one alternative left as it is', () => {
-    expect(pruneCommonWords(parseQuery('alex violin', 'any')!, [5000, 2], 1000)).toEqual({ kind: 'term', word: 'violin', prefix: false });
+    expect(anchors([hit('rare', 'japan trip', 2.0), hit('all', 'green tea from japan', 1.5)], query, 1).map((r) => r.key)).toEqual(['all']);
   });
 });

@@ -1,7 +1,8 @@
 /**
  * PostgreSQL implementation of {@link MemoryRepository}: Drizzle on postgres.js
- * or PGlite, full-text search through the generated `search_vector` column
- * (English `tsvector`, GIN-indexed) and `to_tsquery('english', $1)`.
+ * or PGlite, full-text matching through the generated `search_vector` column
+ * (English `tsvector`, GIN-indexed) and `to_tsquery('english', $1)`, ranking
+ * through the impact-ordered search index (search-index.ts).
  */
 import { and, asc, count, countDistinct, eq, gt, inArray, sql, type SQL } from 'drizzle-orm';
 import { PgDialect } from 'drizzle-orm/pg-core';
@@ -9,27 +10,13 @@ import type postgresType from 'postgres';
 import { AIMEMO_SCHEMA, memories, parsePgTimestamp } from '../../../drizzle/postgres';
 import { appliedPostgresVersion, migratePostgres, rowsOf, type AnyPgDatabase } from '../../migrate/postgres';
 import type { SchemaStatus } from '../../migrate/schema-version';
-import { positiveWords, type QueryNode } from '../../search/query';
-import { RANKING } from '../../search/rerank';
-import { toTsquery } from '../../search/tsquery';
-import type { Json, Memory, SearchResult, TableStats } from '../../types';
-import { RANKED_MATCHES, type Anchor, type QueryWord, type MemoryRepository, type OptimizeParams, type OptimizeStep, type PageParams, type SearchParams, type TracedStatement } from '../repository';
+import type { DocKey } from '../../search/top-k';
+import type { Json, Memory, TableStats } from '../../types';
+import type { Anchor, KeyedMemory, MemoryRepository, OptimizeParams, OptimizeStep, PageParams, TracedStatement } from '../repository';
 import { StoreClosedError, ValidationError } from '../../errors';
 import type { PostgresConnection, UseOptions } from './connect';
 import { filterSql } from './filters';
-
-/**
- * Candidates that BM25 (computed in SQL, about 10 µs a row) scores: the best
- * by `ts_rank` (in C, about 1 µs a row). Bounds the cost of a query whose
- * words many memories hold; the mode-'any' pool is 20 of these.
- */
-const PRESCORE = 200;
-
-/** How long a namespace's BM25 statistics (size, average length) are reused. */
-const STATS_TTL_MS = 60_000;
-
-/** A word held by this many memories of the namespace or more adds nothing to BM25 (see RANKING.commonWord). */
-const COMMON = RANKING.commonWord;
+import { PostgresSearchIndex } from './search-index';
 
 /** Rows per upsert statement (one JSON parameter each). */
 const UPSERT_CHUNK = 5000;
@@ -58,13 +45,30 @@ function byCodePoints(a: string, b: string): number {
 /** `(namespace, id)` in the order every writer locks rows. */
 const byKey = (a: Memory, b: Memory): number => byCodePoints(a.namespace, b.namespace) || byCodePoints(a.id, b.id);
 
-/** The rows as JSON arrays of at most UPSERT_CHUNK rows and about UPSERT_CHUNK_CHARS characters, in order. */
+/** Rows per sequence value: seq = value × 2^20 + place (1 … 2^20 − 1), as migration 0003_save-order lays it out. */
+const SEQ_BLOCK = 1_048_575;
+
+/**
+ * The rows, sorted by key, as JSON arrays of at most UPSERT_CHUNK rows and
+ * about UPSERT_CHUNK_CHARS characters; each row carries its place in the
+ * caller's order (`blk`, `place`: which sequence value, and where under it).
+ */
 function jsonChunks(rows: Memory[]): string[] {
+  const order = rows.map((m, i) => ({ m, i })).sort((a, b) => byKey(a.m, b.m));
   const chunks: string[] = [];
   let parts: string[] = [];
   let size = 0;
-  for (const m of rows) {
-    const row = JSON.stringify({ namespace: m.namespace, id: m.id, content: m.content, metadata: m.metadata, tags: m.tags, timestamp: m.timestamp.toISOString() });
+  for (const { m, i } of order) {
+    const row = JSON.stringify({
+      namespace: m.namespace,
+      id: m.id,
+      content: m.content,
+      metadata: m.metadata,
+      tags: m.tags,
+      timestamp: m.timestamp.toISOString(),
+      blk: Math.floor(i / SEQ_BLOCK),
+      place: (i % SEQ_BLOCK) + 1,
+    });
     if (parts.length > 0 && (parts.length >= UPSERT_CHUNK || size + row.length > UPSERT_CHUNK_CHARS)) {
       chunks.push(`[${parts.join(',')}]`);
       parts = [];
@@ -92,17 +96,6 @@ const columns = {
 /** Orders text by its bytes, as SQLite does, whatever the database's collation. */
 const byteOrder = (column: typeof memories.namespace): SQL => sql`${column} COLLATE "C"`;
 
-
-/** A word as the common-word cache and the search statement name it: `word`, or `word*` for a prefix. */
-const commonKey = (w: QueryWord): string => (w.prefix ? `${w.word}*` : w.word);
-
-/** Whether a memory must hold every positive word of the query to match it (no OR). */
-function conjunctive(node: QueryNode): boolean {
-  if (node.kind === 'or') return false;
-  if (node.kind === 'and') return node.children.every(conjunctive);
-  if (node.kind === 'not') return conjunctive(node.positive);
-  return true;
-}
 
 /** Renders statements to text and parameters. */
 const dialect = new PgDialect();
@@ -133,8 +126,7 @@ function toMemory(r: MemoryRow): Memory {
 export class PostgresRepository implements MemoryRepository {
   readonly dialect = 'postgres' as const;
   #conn: PostgresConnection | undefined;
-  readonly #stats = new Map<string, { n: number; avgdl: number; at: number }>();
-  readonly #common = new Map<string, number>();
+  readonly index = new PostgresSearchIndex((query) => this.execute(query));
   tracer?: (statement: TracedStatement) => void;
 
   constructor(
@@ -205,36 +197,45 @@ export class PostgresRepository implements MemoryRepository {
    *   id)` by bytes, in every statement and across chunks, so two
    *   `saveMany` calls over the same ids (in any order) never deadlock: one
    *   waits for the other (PostgreSQL's advice on deadlocks).
-   * - **Atomic, without `sql.begin`.** One chunk (up to 5,000 rows and 64 MiB)
+   * - **Atomic, without `sql.begin`.** One chunk (up to 5,000 rows and 16 Mi characters of JSON)
    *   is one statement, atomic by itself. More run in one transaction on the
    *   store's own connection (see `session.ts`), or, on a connection the app
    *   passed in, as one statement with a parameter per chunk (at most
    *   {@link MAX_SHARED_STATEMENT_BYTES}).
    */
   async upsertMany(rows: Memory[]): Promise<void> {
-    const chunks = jsonChunks([...rows].sort(byKey));
-    const upsert = (json: string[]) => {
+    const chunks = jsonChunks(rows);
+    // seq: save order follows the caller's order (a row's place in the call, on a sequence value taken once per
+    // call), while rows are written, and locked, in key order in every statement and across statements.
+    const upsert = (json: string[], bases: SQL) => {
       const source = sql.join(
         json.map((chunk) => sql`SELECT * FROM jsonb_to_recordset(${chunk}::text::jsonb)
-          AS r("namespace" text, "id" text, "content" text, "metadata" jsonb, "tags" text[], "timestamp" timestamptz)`),
+          AS r("namespace" text, "id" text, "content" text, "metadata" jsonb, "tags" text[], "timestamp" timestamptz, "blk" int, "place" int)`),
         sql` UNION ALL `,
       );
       return sql`
-        INSERT INTO ${memories} ("namespace", "id", "content", "metadata", "tags", "timestamp")
-        SELECT r."namespace", r."id", r."content", r."metadata", r."tags", r."timestamp" FROM (${source}) r
+        WITH b AS (${bases})
+        INSERT INTO ${memories} ("namespace", "id", "content", "metadata", "tags", "timestamp", "seq")
+        SELECT r."namespace", r."id", r."content", r."metadata", r."tags", r."timestamp", b.bases[r.blk + 1] * 1048576 + r.place
+        FROM (${source}) r, b
         ORDER BY r."namespace" COLLATE "C", r."id" COLLATE "C"
         ON CONFLICT ("namespace", "id") DO UPDATE SET
-          "content" = excluded."content", "metadata" = excluded."metadata", "tags" = excluded."tags", "timestamp" = excluded."timestamp"`;
+          "content" = excluded."content", "metadata" = excluded."metadata", "tags" = excluded."tags", "timestamp" = excluded."timestamp", "seq" = excluded."seq"`;
     };
+    // One sequence value per SEQ_BLOCK rows of the call, taken in order (a sequence only grows): seq grows with the place.
+    const blocks = Math.ceil(rows.length / SEQ_BLOCK);
+    const taken = sql`SELECT ARRAY(SELECT nextval('aimemo.memories_seq') FROM generate_series(1, ${blocks}::int) ORDER BY 1) AS bases`;
     if (chunks.length === 1) {
-      await this.execute(upsert(chunks)); // one statement is atomic by itself
+      await this.execute(upsert(chunks, taken)); // one statement is atomic by itself
       return;
     }
     await this.use(async (db, client) => {
       if (client) {
         // The store's own connection: its transactions are safe (session.ts), and each statement stays small.
         await db.transaction(async (tx) => {
-          for (const chunk of chunks) await tx.execute(this.trace(upsert([chunk])));
+          const [{ bases }] = rowsOf<{ bases: (string | number)[] }>(await tx.execute(this.trace(taken)));
+          const given = sql`SELECT ${sql.param(bases.map(String))}::bigint[] AS bases`;
+          for (const chunk of chunks) await tx.execute(this.trace(upsert([chunk], given)));
         });
         return;
       }
@@ -243,7 +244,7 @@ export class PostgresRepository implements MemoryRepository {
       if (bytes > MAX_SHARED_STATEMENT_BYTES) {
         throw new ValidationError('memories', `must be at most ${MAX_SHARED_STATEMENT_BYTES / 2 ** 20} MiB as JSON in one saveMany on a PostgreSQL connection passed in by the application; split the batch, or open the store from a URL`, `about ${Math.ceil(bytes / 2 ** 20)} MiB`);
       }
-      await db.execute(this.trace(upsert(chunks)));
+      await db.execute(this.trace(upsert(chunks, taken)));
     });
   }
 
@@ -256,173 +257,45 @@ export class PostgresRepository implements MemoryRepository {
     return rowsOf(await this.execute(sql`DELETE FROM ${memories} WHERE namespace = ${namespace} AND id = ${id} RETURNING 1`)).length > 0;
   }
 
-  /**
-   * BM25 over the `tsvector`, with the constants of SQLite's FTS5 `bm25()`
-   * (k1 = 1.2, b = 0.75, idf = ln((N - df + 0.5) / (df + 0.5)), at least 1e-6),
-   * so both backends rank alike; `ts_rank_cd` ignores how rare a word is.
-   * N and the average length (distinct lexemes) are the namespace's (cached a
-   * minute), each term's df is counted in the namespace up to 1,000: a word
-   * held by more memories scores 0 (BM25 gives it almost nothing where most
-   * memories hold it), which bounds the work; tf is the lexeme's positions.
-   * ```sql
-   * WITH terms AS (lexemes of the query's words, stemmed by to_tsvector('english', …), with df capped at 1,000),
-   *      stats AS (SELECT $n, $avgdl),   -- cached; else counted here: SELECT count(*), avg(length(search_vector)) … WHERE namespace = $ns
-   *      recent AS (SELECT … WHERE namespace = $ns AND search_vector @@ to_tsquery('english', $q) ORDER BY "timestamp" DESC, id DESC LIMIT 1000),
-   *      hits  AS (the best 200 of recent by ts_rank)
-   * SELECT hits.*, (SELECT sum(idf · tf·(k1+1) / (tf + k1·(1 - b + b·dl/avgdl))) FROM unnest(search_vector) JOIN terms …) AS score
-   * FROM hits, stats ORDER BY score DESC, "timestamp" DESC, id COLLATE "C" LIMIT $limit
-   * ```
-   */
-  async search(query: QueryNode, params: SearchParams): Promise<SearchResult[]> {
-    const scored = [...new Map(positiveWords(query).map((w) => [commonKey(w), w])).values()];
-    // Every scored word is required: when the newest matches already number 1,000 (recent is capped there,
-    // RANKED_MATCHES >= COMMON), each word is held by 1,000 memories or more, and none needs counting.
-    const required = params.filter === undefined && conjunctive(query);
-    const candidates = toTsquery(params.filter ?? query);
-    const ns = params.namespace;
-    const known = this.cachedStats(ns);
-    // Unknown (or small) namespace: the statement counts it itself, saving a round trip, and returns the figures.
-    const stats = known
-      ? sql`SELECT ${known.n}::float8 AS n, ${known.avgdl}::float8 AS avgdl`
-      : sql`SELECT count(*)::float8 AS n, coalesce(nullif(avg(length(x.search_vector)), 0), 1)::float8 AS avgdl FROM ${memories} x WHERE x.namespace = ${ns}`;
-    const filters = sql`m.namespace = ${ns} AND m.search_vector @@ to_tsquery('english'::regconfig, ${candidates})${filterSql(params)}${
-      params.ids ? sql` AND m.id = ANY(${sql.param(params.ids)}::text[])` : sql``
-    }`;
-    const result = await this.execute(sql`
-        WITH words AS (
-          SELECT w.word, w.prefix, w.common, v.lexeme
-          FROM unnest(${sql.param(scored.map((w) => w.word))}::text[],
-                      -- booleans travel as text: postgres.js types a boolean array parameter as one boolean
-                      ${sql.param(scored.map((w) => String(w.prefix)))}::text[]::bool[],
-                      ${sql.param(scored.map((w) => String(this.knownCommon(ns, w))))}::text[]::bool[]) AS w(word, prefix, common),
-               unnest(to_tsvector('english'::regconfig, w.word)) v
-        ),
-        stats AS MATERIALIZED (${stats}),
-        recent AS MATERIALIZED (
-          SELECT m.id, m.namespace, m.content, m.metadata, m.tags, m."timestamp", m.search_vector FROM ${memories} m WHERE ${filters}
-          ORDER BY m."timestamp" DESC, m.id COLLATE "C" DESC
-          LIMIT ${Math.max(RANKED_MATCHES, params.limit)}
-        ),
-        inferred AS MATERIALIZED (SELECT ${String(required)}::text::bool AND count(*) >= ${COMMON} AS common FROM recent),
-        terms AS MATERIALIZED (
-          SELECT k.lexeme, k.prefix, d.df,
-                 CASE WHEN d.df >= ${COMMON} THEN 0 ELSE greatest(ln((greatest(stats.n, d.df) - d.df + 0.5) / (d.df + 0.5)), 1e-6) END AS idf
-          FROM (SELECT lexeme, prefix, bool_or(common) AS common FROM words GROUP BY lexeme, prefix) k, stats, inferred,
-            LATERAL (SELECT k.common OR inferred.common AS known) g,
-            LATERAL (
-              -- NOT g.known gates the count (a one-time filter): a known common word reads no index at all
-              SELECT CASE WHEN g.known THEN ${COMMON}::float8 ELSE count(*)::float8 END AS df FROM (
-                SELECT 1 FROM ${memories} x
-                WHERE NOT g.known AND x.namespace = ${ns}
-                  AND x.search_vector @@ (quote_literal(k.lexeme) || CASE WHEN k.prefix THEN ':*' ELSE '' END)::tsquery
-                LIMIT ${COMMON}) c
-            ) d
-        ),
-        hits AS (
-          SELECT * FROM recent
-          ORDER BY ts_rank(recent.search_vector, to_tsquery('english'::regconfig, ${candidates})) DESC
-          LIMIT ${Math.max(PRESCORE, params.limit)}
-        )
-        SELECT hits.id, hits.namespace, hits.content, hits.metadata, hits.tags, hits."timestamp", stats.n AS stats_n, stats.avgdl AS stats_avgdl,
-          ARRAY(SELECT w.word || CASE WHEN w.prefix THEN '*' ELSE '' END FROM words w JOIN terms t USING (lexeme, prefix)
-                GROUP BY w.word, w.prefix HAVING bool_and(t.df >= ${COMMON})) AS common_words,
-          coalesce((
-            SELECT sum(t.idf * tf.n * 2.2 / (tf.n + 1.2 * (0.25 + 0.75 * length(hits.search_vector) / stats.avgdl)))
-            FROM unnest(hits.search_vector) u
-            JOIN terms t ON u.lexeme = t.lexeme OR (t.prefix AND starts_with(u.lexeme, t.lexeme))
-            CROSS JOIN LATERAL (SELECT coalesce(array_length(u.positions, 1), 1)::float8 AS n) tf
-          ), 0) AS score
-        FROM hits, stats
-        ORDER BY score DESC, hits."timestamp" DESC, hits.id COLLATE "C"
-        LIMIT ${params.limit}`);
-    const rows = rowsOf<MemoryRow & { score: number | string; stats_n: number | string; stats_avgdl: number | string; common_words: string[] }>(result);
-    if (!known && rows.length > 0) this.rememberStats(ns, Number(rows[0].stats_n), Number(rows[0].stats_avgdl));
-    if (rows.length > 0) for (const key of rows[0].common_words) this.rememberCommon(ns, key);
-    return rows.map((r) => ({ ...toMemory(r), score: Number(r.score) }));
+  async indexQueued(onBatch?: (done: number) => void): Promise<number> {
+    let done = 0;
+    for (let n; (n = await this.index.backfill(null)) > 0; ) onBatch?.((done += n));
+    return done;
+  }
+
+  /** The memories of the namespace with these ids (the index's keys), with their save order. */
+  async fetch(namespace: string, keys: DocKey[]): Promise<KeyedMemory[]> {
+    if (keys.length === 0) return [];
+    const rows = rowsOf<MemoryRow & { seq: number | string }>(
+      await this.execute(sql`SELECT ${COLUMNS}, coalesce(m.seq, 0) AS seq FROM ${memories} m WHERE m.namespace = ${namespace} AND m.id = ANY(${sql.param(keys.map(String))}::text[])`),
+    );
+    return rows.map((r) => ({ key: r.id, seq: Number(r.seq), memory: toMemory(r) }));
   }
 
   /**
-   * Two small index range scans per anchor over `memories_ns_ts_id_idx` (migration 0001), joined by UNION ALL;
-   * ids compare by bytes (COLLATE "C"), as on SQLite:
+   * Two small index range scans per anchor over `memories_ns_ts_seq_idx`
+   * (migration 0006: save order breaks timestamp ties), joined by UNION ALL:
    * ```sql
-   * SELECT $1 AS anchor, id FROM (SELECT id FROM aimemo.memories WHERE namespace = $2 AND "timestamp" <= $3
-   *   AND ("timestamp", id COLLATE "C") < ($3, $4) ORDER BY "timestamp" DESC, id COLLATE "C" DESC LIMIT $5) …
+   * SELECT $1 AS anchor, id FROM (SELECT id FROM aimemo.memories WHERE namespace = $2
+   *   AND ("timestamp", seq) < ($3, $4) ORDER BY "timestamp" DESC, seq DESC LIMIT $5) …
    * ```
-   * The plain `"timestamp" <= $3` lets the scan start at the anchor: PostgreSQL
-   * cannot use the row comparison (with its collation) as an index bound.
+   * Rows saved before 0003_save-order have no seq: among them a timestamp tie is no neighbour.
    */
-  async neighbors(namespace: string, anchors: Anchor[], window: number): Promise<Map<string, string[]>> {
-    const found = new Map<string, string[]>(anchors.map((a) => [a.id, []]));
+  async neighbors(namespace: string, anchors: Anchor[], window: number): Promise<Map<DocKey, DocKey[]>> {
+    const found = new Map<DocKey, DocKey[]>(anchors.map((a) => [a.key, []]));
     if (anchors.length === 0 || window < 1) return found;
     const side = (a: Anchor, before: boolean) => {
       const dir = sql.raw(before ? 'DESC' : 'ASC');
-      return sql`(SELECT ${a.id}::text AS anchor, ${memories.id} AS id FROM ${memories}
-        WHERE ${memories.namespace} = ${namespace}
-          AND ${memories.timestamp} ${sql.raw(before ? '<=' : '>=')} ${a.timestamp.toISOString()}::timestamptz
-          AND (${memories.timestamp}, ${memories.id} COLLATE "C") ${sql.raw(before ? '<' : '>')} (${a.timestamp.toISOString()}::timestamptz, ${a.id}::text)
-        ORDER BY ${memories.timestamp} ${dir}, ${memories.id} COLLATE "C" ${dir}
+      const at = new Date(a.ts).toISOString();
+      return sql`(SELECT ${String(a.key)}::text AS anchor, m.id FROM ${memories} m
+        WHERE m.namespace = ${namespace} AND (m."timestamp", m.seq) ${sql.raw(before ? '<' : '>')} (${at}::timestamptz, ${a.seq}::bigint)
+        ORDER BY m."timestamp" ${dir}, m.seq ${dir}
         LIMIT ${window})`;
     };
     const parts = anchors.flatMap((a) => [side(a, true), side(a, false)]);
     const rows = rowsOf<{ anchor: string; id: string }>(await this.execute(sql.join(parts, sql` UNION ALL `)));
     for (const r of rows) found.get(r.anchor)!.push(r.id);
     return found;
-  }
-
-  /**
-   * The namespace's size and average length (distinct lexemes) for BM25, when
-   * known. Counting reads every tsvector of the namespace, so the figures of a
-   * namespace of 1,000 memories or more are kept a minute (they move slowly);
-   * a smaller one is counted by each search, as a cached count would go stale fast.
-   */
-  private cachedStats(namespace: string): { n: number; avgdl: number } | undefined {
-    const known = this.#stats.get(namespace);
-    return known && Date.now() - known.at < STATS_TTL_MS ? known : undefined;
-  }
-
-  /**
-   * Whether the word was found held by {@link COMMON} memories of the
-   * namespace or more within the last minute. Counting that takes the GIN
-   * index's whole posting list of the word in the namespace (30 ms for a word
-   * in 110,000 memories, npm run bench at 1m), and such a word scores 0
-   * anyway; a common word rarely stops being common within a minute. Only
-   * that verdict is kept: a rarer word's count is cheap and exact each time.
-   */
-  private knownCommon(namespace: string, word: QueryWord): boolean {
-    const at = this.#common.get(`${namespace}\u0000${commonKey(word)}`);
-    return at !== undefined && Date.now() - at < STATS_TTL_MS;
-  }
-
-  private rememberCommon(namespace: string, key: string): void {
-    if (this.#common.size > 100_000) this.#common.clear(); // keep memory bounded
-    this.#common.set(`${namespace}\u0000${key}`, Date.now());
-  }
-
-  private rememberStats(namespace: string, n: number, avgdl: number): void {
-    if (n < COMMON) return;
-    if (this.#stats.size > 10_000) this.#stats.clear(); // many namespaces: keep memory bounded
-    this.#stats.set(namespace, { n, avgdl, at: Date.now() });
-  }
-
-  /** Counts words not known to be common (see `knownCommon`), in one round trip; none when all are known. */
-  async wordCounts(namespace: string, words: QueryWord[], cap: number): Promise<number[]> {
-    const counts = words.map((w) => (cap <= COMMON && this.knownCommon(namespace, w) ? cap : -1));
-    const asked = words.flatMap((w, i) => (counts[i] < 0 ? [i] : []));
-    if (asked.length === 0) return counts;
-    // One row per word: a column per word fails past PostgreSQL's 1,664 columns (a long query in mode 'any').
-    const queries = asked.map((i) => toTsquery({ kind: 'term', word: words[i].word, prefix: words[i].prefix }));
-    const rows = rowsOf<{ i: number | string; n: number }>(
-      await this.execute(sql`SELECT w.i, (SELECT count(*)::int FROM (SELECT 1 FROM ${memories} WHERE ${memories.namespace} = ${namespace}
-        AND ${memories.searchVector} @@ to_tsquery('english'::regconfig, w.q) LIMIT ${cap}) s) AS n
-        FROM unnest(${sql.param(queries)}::text[]) WITH ORDINALITY AS w(q, i)`),
-    );
-    for (const i of asked) counts[i] = 0;
-    for (const r of rows) {
-      const i = asked[Number(r.i) - 1];
-      counts[i] = Number(r.n);
-      if (cap >= COMMON && counts[i] >= COMMON) this.rememberCommon(namespace, commonKey(words[i]));
-    }
-    return counts;
   }
 
   /** Newest first, on `memories_ns_ts_id_idx` (ids by bytes); `LIMIT NULL` is no limit. */
@@ -440,22 +313,29 @@ export class PostgresRepository implements MemoryRepository {
   }
 
   /**
-   * Deletes the namespace, locking its rows in the order every writer uses
-   * (ids by bytes, as `upsertMany`), so a `clear` racing a `saveMany` waits
-   * instead of deadlocking:
+   * One statement. It locks the namespace's memories first, in the order
+   * every writer uses (ids by bytes, as `upsertMany`), so a `clear` racing a
+   * `saveMany` waits instead of deadlocking; then deletes them, then the
+   * namespace's index (its row in search_namespaces included, so the delete
+   * trigger finds nothing left to unindex row by row):
    * ```sql
    * WITH locked AS MATERIALIZED (SELECT id FROM aimemo.memories WHERE namespace = $1 ORDER BY id COLLATE "C" FOR UPDATE),
-   *      gone AS (DELETE FROM aimemo.memories m USING locked l WHERE m.namespace = $1 AND m.id = l.id RETURNING 1)
+   *      gone AS (DELETE FROM aimemo.memories m USING locked l WHERE m.namespace = $1 AND m.id = l.id RETURNING 1),
+   *      s AS (DELETE FROM aimemo.search_namespaces WHERE namespace = $1 AND (SELECT count(*) FROM gone) >= 0 RETURNING ns), …
    * SELECT count(*)::int AS n FROM gone
    * ```
    */
   async clear(namespace: string): Promise<number> {
-    const result = await this.use((db) =>
-      db.execute(sql`WITH locked AS MATERIALIZED (
-                       SELECT ${memories.id} AS id FROM ${memories} WHERE ${memories.namespace} = ${namespace} ORDER BY ${memories.id} COLLATE "C" FOR UPDATE),
-                     gone AS (DELETE FROM ${memories} m USING locked l WHERE m.namespace = ${namespace} AND m.id = l.id RETURNING 1)
-                     SELECT count(*)::int AS n FROM gone`),
-    );
+    const result = await this.execute(sql`
+      WITH locked AS MATERIALIZED (SELECT m.id FROM ${memories} m WHERE m.namespace = ${namespace} ORDER BY m.id COLLATE "C" FOR UPDATE),
+      gone AS (DELETE FROM ${memories} m USING locked l WHERE m.namespace = ${namespace} AND m.id = l.id RETURNING 1),
+      -- The index only after the memories: a writer holding memories waits on no index row clear holds.
+      s AS (DELETE FROM aimemo.search_namespaces WHERE namespace = ${namespace} AND (SELECT count(*) FROM gone) >= 0 RETURNING ns),
+      p AS (DELETE FROM aimemo.search_postings WHERE ns IN (SELECT ns FROM s) RETURNING 1),
+      t AS (DELETE FROM aimemo.search_terms WHERE ns IN (SELECT ns FROM s) RETURNING 1),
+      l AS (DELETE FROM aimemo.search_log WHERE ns IN (SELECT ns FROM s) RETURNING 1),
+      q AS (DELETE FROM aimemo.search_pending WHERE namespace = ${namespace} RETURNING 1)
+      SELECT count(*)::int AS n FROM gone`);
     return rowsOf<{ n: number }>(result)[0].n;
   }
 
@@ -523,10 +403,20 @@ export class PostgresRepository implements MemoryRepository {
    * Neither blocks reads or writes; `VACUUM FULL`, which would, is never run.
    */
   async optimize(params: OptimizeParams): Promise<OptimizeStep[]> {
-    const statement = `${params.vacuum ? 'VACUUM (ANALYZE)' : 'ANALYZE'} "${AIMEMO_SCHEMA}"."memories"`;
-    const started = performance.now();
-    await this.use((db) => db.execute(sql.raw(statement)), { bounded: false }); // a VACUUM may outlast statementTimeout
-    return [{ step: statement, ms: Math.round(performance.now() - started) }];
+    const steps: OptimizeStep[] = [];
+    const timed = async (step: string, fn: () => Promise<Record<string, number> | void>) => {
+      const started = performance.now();
+      const result = await fn();
+      steps.push({ step, ms: Math.round(performance.now() - started), ...(result ? { result } : {}) });
+    };
+    await timed('SELECT aimemo.search_index_backfill(NULL, 2000) -- until none is queued', async () => ({ indexed: await this.indexQueued() }));
+    await timed('SELECT aimemo.search_fold()', () => this.index.fold());
+    for (const table of ['memories', 'search_postings', 'search_terms', 'search_namespaces']) {
+      const statement = `${params.vacuum ? 'VACUUM (ANALYZE)' : 'ANALYZE'} "${AIMEMO_SCHEMA}"."${table}"`;
+      // Unbounded: a VACUUM may outlast statementTimeout.
+      await timed(statement, async () => void (await this.use((db) => db.execute(sql.raw(statement)), { bounded: false })));
+    }
+    return steps;
   }
 
   async close(): Promise<void> {

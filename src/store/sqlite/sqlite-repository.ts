@@ -1,6 +1,7 @@
 /**
  * SQLite implementation of {@link MemoryRepository}: Drizzle on better-sqlite3,
- * full-text search through the FTS5 table `memories_fts`.
+ * full-text matching through the FTS5 table `memories_fts`, ranking through
+ * the impact-ordered search index (search-index.ts).
  *
  * better-sqlite3 is synchronous, so every method does its work synchronously
  * and returns a settled promise; transactions are native better-sqlite3 ones,
@@ -17,10 +18,13 @@ import { appliedSqliteVersion, migrateSqlite } from '../../migrate/sqlite';
 import type { SchemaStatus } from '../../migrate/schema-version';
 import { toFts5 } from '../../search/fts5';
 import type { QueryNode } from '../../search/query';
-import type { Json, Memory, SearchResult, TableStats } from '../../types';
-import { RANKED_MATCHES, type Anchor, type QueryWord, type MemoryRepository, type OptimizeParams, type OptimizeStep, type PageParams, type SearchParams, type TracedStatement } from '../repository';
+import type { Json, Memory, TableStats } from '../../types';
+import type { DocKey } from '../../search/top-k';
+import type { Anchor, KeyedMemory, MemoryRepository, OptimizeParams, OptimizeStep, PageParams, TracedStatement } from '../repository';
 import { openSQLite, sqliteFile, useWal, type SQLiteConnection, type SQLiteSource } from './connect';
 import { filterSql } from './filters';
+import { SQLiteSearchIndex, type SqlRunner } from './search-index';
+import { Stemmer } from './stemmer';
 
 /** Ids per `getMany` query: one parameter each, far below SQLite's 32,766. */
 const CHUNK = 500;
@@ -48,57 +52,35 @@ const columns = {
  */
 const COLUMNS = `m.id, m.namespace, m.content, m.metadata, m.tags, m."timestamp"`;
 
-const UPSERT = `INSERT INTO memories (namespace, id, content, metadata, tags, "timestamp") VALUES (?, ?, ?, ?, ?, ?)
-  ON CONFLICT (namespace, id) DO UPDATE SET content = excluded.content, metadata = excluded.metadata, tags = excluded.tags, "timestamp" = excluded."timestamp"`;
+/*
+ * Saving replaces: the old row (if any) goes and the new one comes with a
+ * new rid, so rids follow the order of saving, which breaks timestamp ties
+ * (a saveMany without timestamps shares one time) in the order the caller
+ * gave. The triggers queue both rids for the search index.
+ */
+const REMOVE = `DELETE FROM memories WHERE namespace = ? AND id = ?`;
+const INSERT = `INSERT INTO memories (namespace, id, content, metadata, tags, "timestamp") VALUES (?, ?, ?, ?, ?, ?)`;
 
 const GET = `SELECT ${COLUMNS} FROM memories m WHERE m.namespace = ? AND m.id = ?`;
-
-const REMOVE = `DELETE FROM memories WHERE namespace = ? AND id = ?`;
-
-/**
- * Ranked search. The MATCH expression names the namespace's token first
- * (`fts_ns : "…" AND content : (…)`), so FTS5 walks only that namespace's
- * entries (except in a large namespace: see `largeNamespace`);
- * `m.namespace = ?` restates it exactly. The inner query takes the
- * newest {@link RANKED_MATCHES} matches (FTS5 walks its index by rowid,
- * newest first, and stops there) and computes bm25() for those alone; the
- * outer one orders them. bm25() weighs the `fts_ns` column 0. `ids`: a JSON
- * array of ids to keep. `filter`: {@link filterSql}'s text.
- */
-const searchSql = (filter: string, ids: boolean): string => `SELECT * FROM (
-    SELECT ${COLUMNS}, bm25(${MEMORIES_FTS}, 1.0, 0.0) AS rank
-    FROM ${MEMORIES_FTS} JOIN memories m ON m.rid = ${MEMORIES_FTS}.rowid
-    WHERE ${MEMORIES_FTS} MATCH ? AND m.namespace = ?${filter}${ids ? ' AND m.id IN (SELECT value FROM json_each(?))' : ''}
-    ORDER BY ${MEMORIES_FTS}.rowid DESC LIMIT ?)
-  ORDER BY rank, "timestamp" DESC, id LIMIT ?`;
 
 const pageSql = (filter: string): string => `SELECT ${COLUMNS} FROM memories m WHERE m.namespace = ?${filter}
   ORDER BY m."timestamp" DESC, m.id DESC LIMIT ? OFFSET ?`;
 
-/** One side of an anchor's neighbours; parameters: anchor id, namespace, timestamp twice, anchor id, window. */
-const neighborSide = (before: boolean): string => `SELECT ? AS anchor, id FROM (
-    SELECT id FROM memories WHERE namespace = ? AND "timestamp" ${before ? '<=' : '>='} ?
-      AND ("timestamp", id) ${before ? '<' : '>'} (?, ?)
-    ORDER BY "timestamp" ${before ? 'DESC' : 'ASC'}, id ${before ? 'DESC' : 'ASC'} LIMIT ?)`;
+/** One side of an anchor's neighbours; parameters: anchor rid, namespace, timestamp twice, anchor rid, window. */
+const neighborSide = (before: boolean): string => `SELECT ? AS anchor, rid FROM (
+    SELECT rid FROM memories WHERE namespace = ? AND "timestamp" ${before ? '<=' : '>='} ?
+      AND ("timestamp", rid) ${before ? '<' : '>'} (?, ?)
+    ORDER BY "timestamp" ${before ? 'DESC' : 'ASC'}, rid ${before ? 'DESC' : 'ASC'} LIMIT ?)`;
 
 /** The neighbours of `n` anchors, before and after each, in one statement; its text depends on `n` alone. */
 const neighborsTexts: string[] = [];
 const neighborsSql = (n: number): string =>
   (neighborsTexts[n] ??= Array.from({ length: n }, () => `${neighborSide(true)} UNION ALL ${neighborSide(false)}`).join(' UNION ALL '));
 
-/** How many memories of a namespace hold a word, up to a cap: the index alone answers it. */
-const WORD_COUNT = `SELECT count(*) AS n FROM (SELECT 1 FROM ${MEMORIES_FTS} WHERE ${MEMORIES_FTS} MATCH ? LIMIT ?)`;
-
 /** An FTS5 MATCH expression for `node` within one namespace. */
 function matchIn(namespace: string, node: QueryNode): string {
   return `fts_ns : "${namespaceToken(namespace)}" AND content : (${toFts5(node)})`;
 }
-
-/** A namespace this large, holding a tenth of the table or more, is searched without its token (see `largeNamespace`). */
-const LARGE_NAMESPACE = 10_000;
-
-/** How long a namespace's size class is reused. */
-const SIZE_TTL_MS = 60_000;
 
 interface MemoryRow {
   id: string;
@@ -127,7 +109,7 @@ export class SQLiteRepository implements MemoryRepository {
   #conn: SQLiteConnection | undefined;
   #db: BetterSQLite3Database | undefined;
   readonly #statements = new Map<string, Statement>();
-  readonly #large = new Map<string, { large: boolean; at: number }>();
+  #index: SQLiteSearchIndex | undefined;
   tracer?: (statement: TracedStatement) => void;
 
   constructor(
@@ -175,7 +157,34 @@ export class SQLiteRepository implements MemoryRepository {
     }
     this.#conn = conn;
     this.#db = drizzle({ client: conn.client });
+    const sqlRunner: SqlRunner = {
+      all: (text, params) => this.all(text, params),
+      get: (text, params) => this.all(text, params)[0] as never,
+      run: (text, params) => this.run(text, params),
+      statement: (text) => this.statement(text),
+      transaction: (fn) => this.write(fn),
+      inTransaction: () => conn.client.inTransaction,
+      readonly: this.readonly,
+    };
+    this.#index = new SQLiteSearchIndex(sqlRunner, new Stemmer(conn.client), matchIn);
     return status;
+  }
+
+  /** The search index; `init()` has made it. */
+  get index(): SQLiteSearchIndex {
+    if (!this.#index) throw new StoreClosedError('SQLiteStore');
+    return this.#index;
+  }
+
+  async indexQueued(onBatch?: (done: number) => void): Promise<number> {
+    return this.index.syncAll(onBatch);
+  }
+
+  /** Runs `fn` in an IMMEDIATE transaction, or in a savepoint of the one open. */
+  private write<T>(fn: () => T): T {
+    const client = this.client;
+    const tx = client.transaction(fn);
+    return client.inTransaction ? tx() : tx.immediate();
   }
 
   /** The prepared statement for `text`, prepared on first use. */
@@ -205,22 +214,19 @@ export class SQLiteRepository implements MemoryRepository {
   }
 
   /**
-   * One prepared single-row upsert, run once per row: one row needs no
-   * transaction of its own (a statement is atomic, its FTS5 trigger
-   * included); several run in one `IMMEDIATE` transaction. A prepared
-   * single-row statement is as fast per row as multi-row VALUES lists here
-   * and needs no chunking.
+   * One `IMMEDIATE` transaction: each row replaces its key's old one (a
+   * prepared DELETE and INSERT, in the order given), then the search index
+   * takes the queued rows. Prepared single-row statements are as fast per
+   * row as multi-row VALUES lists here and need no chunking.
    */
   async upsertMany(rows: Memory[]): Promise<void> {
-    if (rows.length === 1) {
-      this.run(UPSERT, upsertParams(rows[0]));
-      return;
-    }
-    this.client
-      .transaction(() => {
-        for (const row of rows) this.run(UPSERT, upsertParams(row));
-      })
-      .immediate();
+    this.write(() => {
+      for (const row of rows) {
+        this.run(REMOVE, [row.namespace, row.id]);
+        this.run(INSERT, upsertParams(row));
+      }
+      this.index.sync();
+    });
   }
 
   async get(namespace: string, id: string): Promise<Memory | null> {
@@ -229,73 +235,39 @@ export class SQLiteRepository implements MemoryRepository {
   }
 
   async remove(namespace: string, id: string): Promise<boolean> {
-    return this.run(REMOVE, [namespace, id]) > 0;
+    return this.write(() => {
+      const removed = this.run(REMOVE, [namespace, id]) > 0;
+      this.index.sync();
+      return removed;
+    });
+  }
+
+  /** ```sql SELECT rid, … FROM memories m WHERE m.namespace = ? AND m.rid IN (…) ``` */
+  async fetch(namespace: string, keys: DocKey[]): Promise<KeyedMemory[]> {
+    if (keys.length === 0) return [];
+    const rows = this.all<MemoryRow & { rid: number }>(`SELECT m.rid, ${COLUMNS} FROM memories m WHERE m.namespace = ? AND m.rid IN (SELECT value FROM json_each(?))`, [
+      namespace,
+      JSON.stringify(keys),
+    ]);
+    return rows.map((r) => ({ key: r.rid, seq: r.rid, memory: toMemory(r) }));
   }
 
   /**
-   * {@link searchSql}: bm25() is lower for better matches; the score is its
-   * negation. With a `filter`, the MATCH (and so bm25()) uses the filter's words.
-   */
-  async search(query: QueryNode, params: SearchParams): Promise<SearchResult[]> {
-    const node = params.filter ?? query;
-    // With ids (a few neighbours to score), the token keeps FTS5 inside the namespace: without it, it would walk
-    // every match in the table looking for those few (0.5 s at 1m, npm run bench).
-    const match = !params.ids && this.largeNamespace(params.namespace) ? `content : (${toFts5(node)})` : matchIn(params.namespace, node);
-    const filter = filterSql(params);
-    const values: unknown[] = [match, params.namespace, ...filter.params];
-    if (params.ids) values.push(JSON.stringify(params.ids));
-    values.push(Math.max(RANKED_MATCHES, params.limit), params.limit);
-    const rows = this.all<MemoryRow & { rank: number }>(searchSql(filter.text, params.ids !== undefined), values);
-    return rows.map((r) => ({ ...toMemory(r), score: -r.rank }));
-  }
-
-  /**
-   * Whether a search should leave the namespace's token out of its MATCH.
-   * FTS5's bm25() first counts, over the whole table, the rows holding each
-   * phrase of the MATCH, the namespace's token included: for a namespace of
-   * 190,000 memories that count alone took 7 ms (npm run bench at 1m). When
-   * the namespace holds a tenth of the table or more, filtering the words'
-   * matches by `m.namespace` (newest first, stopping at RANKED_MATCHES) costs
-   * less, and returns the same memories with the same scores (the token's
-   * column weighs 0). Decided from the namespace's row count against the
-   * largest rid, kept a minute.
-   */
-  private largeNamespace(namespace: string): boolean {
-    const known = this.#large.get(namespace);
-    if (known && Date.now() - known.at < SIZE_TTL_MS) return known.large;
-    const [row] = this.all<{ n: number; total: number | null }>(
-      `SELECT (SELECT count(*) FROM memories WHERE namespace = ?) AS n, (SELECT max(rid) FROM memories) AS total`,
-      [namespace],
-    );
-    const large = row.n >= LARGE_NAMESPACE && row.n * 10 >= (row.total ?? 0);
-    if (this.#large.size > 10_000) this.#large.clear(); // many namespaces: keep memory bounded
-    this.#large.set(namespace, { large, at: Date.now() });
-    return large;
-  }
-
-  /**
-   * Two small index range scans per anchor over `memories_ns_ts_idx`, joined by UNION ALL:
+   * Two small index range scans per anchor over `memories_ns_ts_idx` (whose
+   * entries end in the rid: save order breaks timestamp ties), joined by UNION ALL:
    * ```sql
-   * SELECT ? AS anchor, id FROM (SELECT id FROM memories WHERE namespace = ?
-   *   AND ("timestamp", id) < (?, ?) ORDER BY "timestamp" DESC, id DESC LIMIT ?)
-   * UNION ALL … ("timestamp", id) > (?, ?) ORDER BY "timestamp", id LIMIT ? …
+   * SELECT ? AS anchor, rid FROM (SELECT rid FROM memories WHERE namespace = ?
+   *   AND ("timestamp", rid) < (?, ?) ORDER BY "timestamp" DESC, rid DESC LIMIT ?)
+   * UNION ALL … ("timestamp", rid) > (?, ?) ORDER BY "timestamp", rid LIMIT ? …
    * ```
    */
-  async neighbors(namespace: string, anchors: Anchor[], window: number): Promise<Map<string, string[]>> {
-    const found = new Map<string, string[]>(anchors.map((a) => [a.id, []]));
+  async neighbors(namespace: string, anchors: Anchor[], window: number): Promise<Map<DocKey, DocKey[]>> {
+    const found = new Map<DocKey, DocKey[]>(anchors.map((a) => [a.key, []]));
     if (anchors.length === 0 || window < 1) return found;
-    const params = anchors.flatMap((a) => {
-      const ts = a.timestamp.getTime();
-      return [a.id, namespace, ts, ts, a.id, window, a.id, namespace, ts, ts, a.id, window];
-    });
-    const rows = this.all<{ anchor: string; id: string }>(neighborsSql(anchors.length), params);
-    for (const r of rows) found.get(r.anchor)!.push(r.id);
+    const params = anchors.flatMap((a) => [a.key, namespace, a.ts, a.ts, a.key, window, a.key, namespace, a.ts, a.ts, a.key, window]);
+    const rows = this.all<{ anchor: number; rid: number }>(neighborsSql(anchors.length), params);
+    for (const r of rows) found.get(r.anchor)!.push(r.rid);
     return found;
-  }
-
-  async wordCounts(namespace: string, words: QueryWord[], cap: number): Promise<number[]> {
-    // Counted in the namespace only: which memories a search returns must not depend on other namespaces.
-    return words.map(({ word, prefix }) => this.all<{ n: number }>(WORD_COUNT, [matchIn(namespace, { kind: 'term', word, prefix }), cap])[0].n);
   }
 
   async page(params: PageParams): Promise<Memory[]> {
@@ -310,7 +282,12 @@ export class SQLiteRepository implements MemoryRepository {
   }
 
   async clear(namespace: string): Promise<number> {
-    return this.db.delete(memories).where(eq(memories.namespace, namespace)).run().changes;
+    return this.write(() => {
+      this.index.dropNamespace(namespace);
+      const removed = this.db.delete(memories).where(eq(memories.namespace, namespace)).run().changes;
+      this.index.sync(); // the queued rids are gone from both sides: only the queue empties
+      return removed;
+    });
   }
 
   async namespaces(): Promise<string[]> {
@@ -374,6 +351,7 @@ export class SQLiteRepository implements MemoryRepository {
       const result = fn();
       steps.push({ step, ms: Math.round(performance.now() - started), ...(result ? { result } : {}) });
     };
+    timed('index queued memories (memories_pending)', () => ({ indexed: this.index.syncAll() }));
     timed(`INSERT INTO ${MEMORIES_FTS}(${MEMORIES_FTS}) VALUES ('optimize')`, () => {
       this.db.run(sql`INSERT INTO ${FTS}(${FTS}) VALUES ('optimize')`);
     });
