@@ -185,7 +185,8 @@ describeServer('statementTimeout (PostgreSQL server)', () => {
     try {
       const store = open(fresh.url, { statementTimeout: 0.001 }); // 1 ms: no migration or VACUUM fits
       await store.ready();
-      expect((await store.optimize({ vacuum: true })).steps).toHaveLength(1);
+      const { steps } = await store.optimize({ vacuum: true }); // index backfill and fold, then VACUUMs
+      expect(steps.filter((s) => s.step.startsWith('VACUUM')).length).toBeGreaterThan(0);
       const check = postgres(fresh.url, { max: 1, onnotice: () => undefined });
       try {
         const [row] = await check`SELECT count(*)::int AS n FROM aimemo.__aimemo_migrations`;

@@ -127,6 +127,8 @@ export class PostgresRepository implements MemoryRepository {
   readonly dialect = 'postgres' as const;
   #conn: PostgresConnection | undefined;
   readonly index = new PostgresSearchIndex((query) => this.execute(query));
+  /** The same index for maintenance (backfill, fold): not bounded by statementTimeout, as migrations and VACUUM are not. */
+  readonly #maintenance = new PostgresSearchIndex((query) => this.execute(query, { bounded: false }));
   tracer?: (statement: TracedStatement) => void;
 
   constructor(
@@ -152,13 +154,13 @@ export class PostgresRepository implements MemoryRepository {
    * the work of a `get` at 10,000 memories (npm run bench). The app's own
    * connection goes through Drizzle, as the app set it up.
    */
-  private execute(query: SQL): Promise<unknown> {
+  private execute(query: SQL, options?: UseOptions): Promise<unknown> {
     return this.use((db, client) => {
       if (!client) return db.execute(this.trace(query)); // Drizzle renders it
       const rendered = dialect.sqlToQuery(query);
       this.tracer?.({ sql: rendered.sql, params: rendered.params });
       return client.unsafe(rendered.sql, rendered.params as never[], { prepare: client.options.prepare !== false });
-    });
+    }, options);
   }
 
   /** Tells the tracer about a statement that Drizzle runs (the app's connection, or a Drizzle transaction). */
@@ -259,7 +261,7 @@ export class PostgresRepository implements MemoryRepository {
 
   async indexQueued(onBatch?: (done: number) => void): Promise<number> {
     let done = 0;
-    for (let n; (n = await this.index.backfill(null)) > 0; ) onBatch?.((done += n));
+    for (let n; (n = await this.#maintenance.backfill(null)) > 0; ) onBatch?.((done += n));
     return done;
   }
 
@@ -410,7 +412,7 @@ export class PostgresRepository implements MemoryRepository {
       steps.push({ step, ms: Math.round(performance.now() - started), ...(result ? { result } : {}) });
     };
     await timed('SELECT aimemo.search_index_backfill(NULL, 2000) -- until none is queued', async () => ({ indexed: await this.indexQueued() }));
-    await timed('SELECT aimemo.search_fold()', () => this.index.fold());
+    await timed('SELECT aimemo.search_fold()', () => this.#maintenance.fold());
     for (const table of ['memories', 'search_postings', 'search_terms', 'search_namespaces']) {
       const statement = `${params.vacuum ? 'VACUUM (ANALYZE)' : 'ANALYZE'} "${AIMEMO_SCHEMA}"."${table}"`;
       // Unbounded: a VACUUM may outlast statementTimeout.
