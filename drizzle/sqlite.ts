@@ -39,10 +39,18 @@ export const memories = sqliteTable(
      * column of {@link MEMORIES_FTS}. Computed by SQLite, never stored or written.
      */
     ftsNs: text('fts_ns').generatedAlwaysAs(sql`'ns' || hex(namespace) || '0'`, { mode: 'virtual' }),
+    /**
+     * When the memory expires (ms since the epoch), or NULL: never. Reads
+     * leave out rows with `expires_at <= now`; purging deletes them. Migration
+     * `expiry` (an `ALTER TABLE … ADD`: no table rewrite).
+     */
+    expiresAt: integer('expires_at', { mode: 'timestamp_ms' }),
   },
   (t) => [
     uniqueIndex('memories_ns_id_uq').on(t.namespace, t.id),
     index('memories_ns_ts_idx').on(t.namespace, t.timestamp),
+    // Purging expired memories is a range scan of this index; it holds only the rows that expire.
+    index('memories_expires_idx').on(t.expiresAt).where(sql`${t.expiresAt} IS NOT NULL`),
   ],
 );
 

@@ -3,7 +3,7 @@
  */
 import { parseQuery } from './search/query';
 import { SQLiteStore } from './store/sqlite/sqlite-store';
-import type { Json, ListOptions, Memory, MemoryStore, NewMemory, SearchOptions, SearchResult } from './types';
+import type { DeleteManyOptions, Json, ListOptions, Memory, MemoryPatch, MemoryStore, NewMemory, SearchOptions, SearchResult } from './types';
 import { ValidationError } from './errors';
 import { describe, validateLimit, validateNamespace, validateOptions, validateQuery } from './validate';
 
@@ -24,6 +24,10 @@ export interface AddOptions {
   tags?: string[];
   id?: string;
   timestamp?: Date;
+  /** When the memory expires (`null`: never). */
+  expiresAt?: Date | null;
+  /** Seconds from now until the memory expires ("keep scratch notes for a day": 86400). */
+  ttl?: number;
 }
 
 /** Options of {@link AIMemo.getContext}. */
@@ -62,13 +66,13 @@ export class AIMemo {
 
   /** Saves a memory in this namespace. @throws ValidationError for bad input (nothing is written). */
   async add(content: string, options?: AddOptions): Promise<Memory> {
-    const opts = validateOptions(options, ['metadata', 'tags', 'id', 'timestamp']);
+    const opts = validateOptions(options, ['metadata', 'tags', 'id', 'timestamp', 'expiresAt', 'ttl']);
     return this.store.save({ ...opts, content, namespace: this.namespace } as NewMemory);
   }
 
   /** Full-text search in this namespace; see docs/search.md for the syntax. */
   async search(query: string, options?: Omit<SearchOptions, 'namespace'>): Promise<SearchResult[]> {
-    const opts = validateOptions(options, ['limit', 'tags', 'mode']);
+    const opts = validateOptions(options, ['limit', 'offset', 'mode', 'tags', 'where', 'since', 'until']);
     return this.store.search(query, { ...opts, namespace: this.namespace } as SearchOptions);
   }
 
@@ -82,10 +86,22 @@ export class AIMemo {
     return this.store.delete(id, this.namespace);
   }
 
-  /** Newest first. */
-  async list(options?: { limit?: number; offset?: number; tags?: string[] }): Promise<Memory[]> {
-    const opts = validateOptions(options, ['limit', 'offset', 'tags']);
+  /** Newest first; `where`, `since`, `until` and `tags` narrow it. */
+  async list(options?: Omit<ListOptions, 'namespace'>): Promise<Memory[]> {
+    const opts = validateOptions(options, ['limit', 'offset', 'tags', 'where', 'since', 'until']);
     return this.store.list({ ...opts, namespace: this.namespace } as ListOptions);
+  }
+
+  /** Changes a memory in place (see `MemoryStore.update`); null when there is none. */
+  update(id: string, patch: MemoryPatch): Promise<Memory | null> {
+    return this.store.update(id, patch, this.namespace);
+  }
+
+  /** Deletes this namespace's memories matching every selector given; returns how many (see `MemoryStore.deleteMany`). */
+  async deleteMany(options: Omit<DeleteManyOptions, 'namespace'>): Promise<number> {
+    if (options === undefined) throw new ValidationError('options', 'must be an object with ids, where, since, until or tags');
+    const opts = validateOptions(options, ['ids', 'tags', 'where', 'since', 'until']);
+    return this.store.deleteMany({ ...opts, namespace: this.namespace } as DeleteManyOptions);
   }
 
   /**

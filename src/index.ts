@@ -29,7 +29,27 @@ export { SQLiteStore, type SQLiteStoreOptions } from './store/sqlite/sqlite-stor
 export type { SQLiteSource } from './store/sqlite/connect';
 export type { BackupOptions, BackupResult } from './store/sqlite/backup';
 export { SqlStore, type OptimizeResult, type OptimizeStep } from './store/sql-store';
-export type { Json, ListOptions, Memory, MemoryStore, NewMemory, SearchOptions, SearchResult, TableStats } from './types';
+export type {
+  CountOptions,
+  DeleteManyOptions,
+  FilterOptions,
+  Json,
+  ListOptions,
+  ListPageOptions,
+  Memory,
+  MemoryPage,
+  MemoryPatch,
+  MemoryStore,
+  NewMemory,
+  SearchOptions,
+  SearchResult,
+  TableStats,
+  Where,
+  WhereOperators,
+  WhereScalar,
+} from './types';
+export { matchesWhere, validateWhere, type RangeOp, type WhereNode } from './filter/where';
+export type { MetadataIndex, MetadataIndexInfo, MetadataIndexResult } from './store/metadata-index';
 export { LIMITS } from './validate';
 export { parseQuery, type QueryNode, type SearchMode } from './search/query';
 export { transfer, type NamespaceTransfer, type TransferOptions, type TransferProgress, type TransferResult } from './ops/transfer';

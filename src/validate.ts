@@ -22,8 +22,26 @@ export const LIMITS = Object.freeze({
   metadataBytes: 65_536,
   /** Nesting of objects and arrays in `metadata` (`{ "a": { "b": 1 } }` is 2 deep). */
   metadataDepth: 64,
-  /** Largest `limit` a search accepts. */
+  /** Largest `limit` a search accepts; `offset + limit` of a search is at most this too. */
   searchLimit: 10_000,
+  /** Largest `limit` of one `listPage`. */
+  pageLimit: 10_000,
+  /** Ids one `deleteMany` takes. */
+  deleteIds: 100_000,
+  /** Longest `ttl`, in seconds (100 years). */
+  ttlSeconds: 3_153_600_000,
+  /** Nesting of `$and`, `$or` and `$not` in a `where` filter (the filter object itself is level 1). */
+  whereDepth: 8,
+  /** Conditions (one per operator on a path) in one `where` filter. */
+  whereConditions: 100,
+  /** Values of one `$in` or `$nin`. */
+  whereInValues: 1000,
+  /** Characters of a `where` path (`user.plan`). */
+  wherePathChars: 255,
+  /** Keys in a `where` path (`a.b.c` is 3). */
+  wherePathKeys: 16,
+  /** Bytes of a whole `where` filter as JSON. */
+  whereBytes: 65_536,
 });
 
 export const DEFAULT_NAMESPACE = 'default';
@@ -46,7 +64,7 @@ export function describe(value: unknown): string {
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** Text that both SQLite and PostgreSQL store unchanged: no NUL, no lone surrogates. */
-function checkText(value: string, field: string): void {
+export function checkText(value: string, field: string): void {
   if (value.includes('\u0000')) throw new ValidationError(field, 'must not contain NUL (\\u0000) characters');
   if (LONE_SURROGATE.test(value)) throw new ValidationError(field, 'must be well-formed Unicode (no lone surrogates)');
 }
@@ -156,7 +174,7 @@ export function validateQuery(value: unknown, field = 'query'): string {
  * context, jest's sandbox): its prototype is some realm's `Object.prototype`,
  * whose own prototype is null. Class instances, Maps, Dates and arrays are not.
  */
-function isPlainObject(value: unknown): value is Record<string, unknown> {
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Object.prototype.toString.call(value) !== '[object Object]') return false;
   const proto = Object.getPrototypeOf(value);
   return proto === null || Object.getPrototypeOf(proto) === null;
@@ -251,7 +269,25 @@ export function validateTimestamp(value: unknown, field = 'timestamp'): Date | u
   return new Date(value.getTime());
 }
 
-/** A memory with every field checked and copied; `id` and `timestamp` may still be missing. */
+/**
+ * When a memory expires, given as `expiresAt` (a `Date`, or `null` for never)
+ * or as `ttl` (whole seconds from now, up to 100 years), not both. `prefix`
+ * names the object holding them (`memories[2]`).
+ */
+export function validateExpiry(expiresAt: unknown, ttl: unknown, prefix = ''): { expiresAt?: Date; ttl?: number } {
+  const at = (name: string) => (prefix ? `${prefix}.${name}` : name);
+  if (ttl !== undefined) {
+    if (expiresAt !== undefined && expiresAt !== null) throw new ValidationError(at('ttl'), 'cannot be given with expiresAt: give one of them');
+    if (typeof ttl !== 'number' || !Number.isSafeInteger(ttl) || ttl < 1 || ttl > LIMITS.ttlSeconds) {
+      throw new ValidationError(at('ttl'), `must be a whole number of seconds from 1 to ${LIMITS.ttlSeconds} (100 years)`, describe(ttl));
+    }
+    return { ttl };
+  }
+  if (expiresAt === undefined || expiresAt === null) return {};
+  return { expiresAt: validateTimestamp(expiresAt, at('expiresAt')) };
+}
+
+/** A memory with every field checked and copied; `id`, `timestamp` and expiry may still be missing. */
 export interface CheckedMemory {
   id: string | undefined;
   content: string;
@@ -259,13 +295,20 @@ export interface CheckedMemory {
   tags: string[];
   namespace: string;
   timestamp: Date | undefined;
+  /** Given as a date. */
+  expiresAt: Date | undefined;
+  /** Given as seconds from the time of saving. */
+  ttl: number | undefined;
 }
 
 /** Checks one `NewMemory`; `prefix` is how the caller names it (`''` or `memories[2].`). */
 export function validateNewMemory(value: unknown, prefix = ''): CheckedMemory {
   if (!isPlainObject(value)) throw new ValidationError(prefix ? prefix.slice(0, -1) : 'memory', 'must be an object with a content string', describe(value));
   const m = value as Partial<NewMemory>;
+  const expiry = validateExpiry(m.expiresAt, m.ttl, prefix.slice(0, -1));
   return {
+    expiresAt: expiry.expiresAt,
+    ttl: expiry.ttl,
     content: validateContent(m.content, `${prefix}content`),
     id: m.id === undefined ? undefined : validateId(m.id, `${prefix}id`),
     namespace: validateNamespace(m.namespace, `${prefix}namespace`),
@@ -295,13 +338,13 @@ export function validateIsoTimestamp(value: unknown, field = 'timestamp'): Date 
   return validateTimestamp(new Date(value), field)!;
 }
 
-/** The fields a memory record in a file may have (JSON Lines, format version 1). */
-const RECORD_FIELDS = new Set(['id', 'namespace', 'content', 'metadata', 'tags', 'timestamp']);
+/** The fields a memory record in a file may have (JSON Lines, format version 2: version 1 had no `expiresAt`). */
+const RECORD_FIELDS = new Set(['id', 'namespace', 'content', 'metadata', 'tags', 'timestamp', 'expiresAt']);
 
 /**
  * One memory as a file holds it (a JSON Lines line, already parsed): the
- * fields of {@link NewMemory} with the timestamp as an ISO 8601 string, and no
- * other fields. Checked with the same rules as `save`.
+ * fields of {@link NewMemory} with `timestamp` and `expiresAt` as ISO 8601
+ * strings, and no other fields. Checked with the same rules as `save`.
  */
 export function validateMemoryRecord(value: unknown): CheckedMemory {
   if (!isPlainObject(value)) throw new ValidationError('memory', 'must be a JSON object with a content string', describe(value));
@@ -310,6 +353,10 @@ export function validateMemoryRecord(value: unknown): CheckedMemory {
     // The key is the file's data, not ours: counted, never quoted.
     throw new ValidationError('memory', `must have only the fields ${[...RECORD_FIELDS].join(', ')}`, `${unknown.length} other field${unknown.length === 1 ? '' : 's'}`);
   }
-  const { timestamp, ...rest } = value;
-  return validateNewMemory({ ...rest, timestamp: timestamp === undefined ? undefined : validateIsoTimestamp(timestamp) });
+  const { timestamp, expiresAt, ...rest } = value;
+  return validateNewMemory({
+    ...rest,
+    timestamp: timestamp === undefined ? undefined : validateIsoTimestamp(timestamp),
+    expiresAt: expiresAt === undefined || expiresAt === null ? undefined : validateIsoTimestamp(expiresAt, 'expiresAt'),
+  });
 }

@@ -15,7 +15,8 @@
  *   timestamps increasing (1-60 s apart, across namespaces, so increasing in
  *   each), ids formatted as UUID v7 from the timestamp.
  */
-import type { NewMemory } from '../../src';
+import type { NewMemory, Where } from '../../src';
+import { encodeCursor } from '../../src/store/cursor';
 import { isStopWord } from '../../src/search/stop-words';
 
 /** Bump whenever the generated data changes: cached databases with another marker are rebuilt. */
@@ -127,6 +128,7 @@ const TAG_FREQUENCY = new Zipf(TAGS.length, 1);
 const SOURCES = ['chat', 'chat', 'chat', 'doc', 'email', 'note', 'web'] as const;
 
 export const namespaceName = (i: number): string => `user-${String(i + 1).padStart(3, '0')}`;
+const READ_NAMESPACES = Array.from({ length: NAMESPACE_COUNT }, (_, i) => namespaceName(i));
 
 /** Memories per namespace: Zipf (s = 1) shares of `total`, rounded by largest remainder, at least 1 each. */
 export function namespaceSizes(total: number): number[] {
@@ -243,7 +245,30 @@ function weightedNamespace(random: () => number, sizes: number[], total: number)
 
 // ---------------------------------------------------------------- queries
 
-export const READ_CLASSES = ['common word', 'two words', 'phrase', 'prefix', 'OR of three', 'tags', 'list tags', 'mode any', 'getContext', 'get'] as const;
+export const READ_CLASSES = [
+  'common word',
+  'two words',
+  'phrase',
+  'prefix',
+  'OR of three',
+  'tags',
+  'list tags',
+  'mode any',
+  'getContext',
+  'get',
+  'where eq',
+  'where range',
+  'where range (index)',
+  'since window',
+  'listPage deep',
+] as const;
+
+/**
+ * The read classes that need the metadata expression index on `turn` (declared
+ * before they run, dropped after, so the unindexed class measures without it).
+ */
+export const INDEXED_CLASSES: readonly ReadClass[] = ['where range (index)'];
+export const BENCH_INDEX = { path: 'turn', type: 'number' } as const;
 export type ReadClass = (typeof READ_CLASSES)[number];
 
 export interface ReadQuery {
@@ -254,6 +279,12 @@ export interface ReadQuery {
   tags?: string[];
   /** For `get`. */
   id?: string;
+  /** A metadata filter (`where …` classes). */
+  where?: Where;
+  since?: Date;
+  until?: Date;
+  /** A listPage cursor (`listPage deep`). */
+  cursor?: string;
 }
 
 /** A few memories of every namespace (reservoir samples from one pass over the stream): phrases, ids and tags that exist. */
@@ -289,7 +320,8 @@ for (const w of [...QUESTION_WORDS, ...FILLERS]) if (!isStopWord(w)) throw new E
  * namespace size.
  */
 export function generateQueries(cls: ReadClass, total: number, count: number, samples: Samples): ReadQuery[] {
-  const random = mulberry32(DATA_SEED + 1 + READ_CLASSES.indexOf(cls) * 7919);
+  // the indexed range measures the very queries of the unindexed one
+  const random = mulberry32(DATA_SEED + 1 + READ_CLASSES.indexOf(cls === 'where range (index)' ? 'where range' : cls) * 7919);
   const sizes = namespaceSizes(total);
   const queries: ReadQuery[] = [];
   for (let i = 0; i < count; i++) {
@@ -342,6 +374,32 @@ export function generateQueries(cls: ReadClass, total: number, count: number, sa
       case 'get':
         queries.push({ cls, namespace, id: memory().id });
         break;
+      case 'where eq':
+        // a source (chat: 3 in 7 memories, the others 1 in 7), newest 10 of the namespace that have it
+        queries.push({ cls, namespace, where: { source: pick(random, SOURCES) } });
+        break;
+      case 'where range':
+      case 'where range (index)': {
+        // 50 consecutive turns of the namespace (turn counts its memories, 1 … size), anywhere in its history
+        const size = sizes[READ_NAMESPACES.indexOf(namespace)];
+        const from = 1 + Math.floor(random() * Math.max(1, size - 50));
+        queries.push({ cls, namespace, where: { turn: { $gte: from, $lt: from + 50 } } });
+        break;
+      }
+      case 'since window': {
+        // one day of the namespace's history, starting at one of its memories
+        const since = memory().timestamp;
+        queries.push({ cls, namespace, since, until: new Date(since.getTime() + 86_400_000) });
+        break;
+      }
+      case 'listPage deep': {
+        // the largest namespace, a page after one of its older sampled memories: deep in the list
+        const largest = samples.byNamespace.get(namespaceName(0))!;
+        const older = [...largest].sort((a, b) => a.timestamp.getTime() - b.timestamp.getTime()).slice(0, Math.max(1, Math.floor(largest.length / 2)));
+        const at = pick(random, older);
+        queries.push({ cls, namespace: namespaceName(0), cursor: encodeCursor(at) });
+        break;
+      }
     }
   }
   return queries;

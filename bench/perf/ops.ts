@@ -158,6 +158,8 @@ function isFetchStatement(backend: Backend, text: string): boolean {
 const SEARCH_LIMIT = 5;
 const ANY_LIMIT = 10;
 const CONTEXT_LIMIT = 5;
+/** Memories per list, listPage and filtered list read. */
+const LIST_LIMIT = 10;
 
 /** One library read; returns how many memories it returned (getContext: lines). */
 export async function libraryRead(store: Store, q: ReadQuery): Promise<number> {
@@ -171,6 +173,16 @@ export async function libraryRead(store: Store, q: ReadQuery): Promise<number> {
     case 'getContext': {
       const context = await new AIMemo({ store, namespace: q.namespace }).getContext(q.text!);
       return context ? context.split('\n').length - 1 : 0;
+    }
+    case 'where eq':
+    case 'where range':
+    case 'where range (index)':
+    case 'since window':
+      return (await store.list({ namespace: q.namespace, limit: LIST_LIMIT, ...(q.where ? { where: q.where } : {}), ...(q.since ? { since: q.since, until: q.until } : {}) })).length;
+    case 'listPage deep': {
+      // the page plus one row: listPage reads limit + 1 to know whether a next page exists
+      const page = await store.listPage({ namespace: q.namespace, limit: LIST_LIMIT, cursor: q.cursor });
+      return page.memories.length + (page.cursor ? 1 : 0);
     }
     default:
       return (await store.search(q.text!, { namespace: q.namespace, limit: SEARCH_LIMIT, ...(q.tags ? { tags: q.tags } : {}) })).length;
@@ -242,7 +254,7 @@ async function captureRead(backend: Backend, q: ReadQuery): Promise<Traced[]> {
 /** `warmup` samples first (not counted), then `queries.length - warmup`. */
 export async function measureRead(backend: Backend, cls: ReadClass, queries: ReadQuery[], warmup: number): Promise<OperationResult> {
   const result = newResult(cls, 'read', 1);
-  const label = (q: ReadQuery) => `${q.namespace} ${JSON.stringify(q.text ?? q.tags ?? q.id)}`;
+  const label = (q: ReadQuery) => `${q.namespace} ${JSON.stringify(q.text ?? q.tags ?? q.id ?? q.where ?? q.since ?? q.cursor)}`;
   for (let start = 0; start < queries.length; start += ROUND) {
     const round = queries.slice(start, start + ROUND);
     const captured: (Traced[] | undefined)[] = [];

@@ -26,16 +26,19 @@ function sortKeys(value: Json): Json {
 
 /**
  * The canonical text of a memory: `[namespace, id, content, metadata, tags, timestamp]`
- * as JSON, metadata keys sorted, the timestamp as `toISOString()`.
+ * as JSON, metadata keys sorted, the timestamp as `toISOString()`, and
+ * `expiresAt` (ISO 8601) appended for a memory that expires, so a memory
+ * without one has the checksum it had before expiry existed.
  */
 export function canonicalMemory(m: Memory): string {
-  const timestamp = m.timestamp.toISOString();
+  const fields: Json[] = [m.namespace, m.id, m.content, m.metadata, m.tags, m.timestamp.toISOString()];
+  if (m.expiresAt) fields.push(m.expiresAt.toISOString());
   try {
-    return JSON.stringify([m.namespace, m.id, m.content, sortKeys(m.metadata), m.tags, timestamp]);
+    return JSON.stringify(fields.map((f, i) => (i === 3 ? sortKeys(f) : f)));
   } catch (error) {
     // Metadata nested deeper than the call stack (stored before save's depth limit): the same text, iteratively.
     if (!(error instanceof RangeError)) throw error;
-    return jsonText([m.namespace, m.id, m.content, m.metadata, m.tags, timestamp], true);
+    return jsonText(fields, true);
   }
 }
 

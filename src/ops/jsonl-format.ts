@@ -2,5 +2,5 @@
 
 /** The `format` of an AIMemo JSON Lines header. */
 export const JSONL_FORMAT = 'aimemo-jsonl';
-/** The format version this package writes, and the newest it reads. */
-export const JSONL_VERSION = 1;
+/** The format version this package writes, and the newest it reads. Version 2 added `expiresAt`. */
+export const JSONL_VERSION = 2;

@@ -295,6 +295,7 @@ async function readFile(
         tags: memory.tags,
         ...(memory.id === undefined ? {} : { id: memory.id }),
         ...(memory.timestamp === undefined ? {} : { timestamp: memory.timestamp }),
+        ...(memory.expiresAt === undefined ? {} : { expiresAt: memory.expiresAt }),
       });
       if (pending.length >= batchSize) await flush();
     }

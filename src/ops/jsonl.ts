@@ -1,11 +1,12 @@
 /**
  * Export and import as AIMemo JSON Lines: one memory per line, UTF-8.
  *
- * Format version 1:
+ * Format version 2 (version 1 had no `expiresAt`; both are read):
  *
  * ```
- * {"format":"aimemo-jsonl","version":1,"exportedAt":"2026-01-31T09:30:00.000Z","source":"sqlite","namespaces":["user_123"]}
+ * {"format":"aimemo-jsonl","version":2,"exportedAt":"2026-01-31T09:30:00.000Z","source":"sqlite","namespaces":["user_123"]}
  * {"namespace":"user_123","id":"0194…","timestamp":"2026-01-30T18:02:11.512Z","content":"Prefers dark mode","tags":["preference"],"metadata":{"source":"chat"}}
+ * {"namespace":"user_123","id":"0195…","timestamp":"2026-01-31T08:00:00.000Z","content":"Scratch: call back","tags":[],"metadata":{},"expiresAt":"2026-02-01T08:00:00.000Z"}
  * ```
  *
  * - Line 1 is the header: `format` and `version` are required; the rest is
@@ -14,7 +15,9 @@
  *   A header may appear again later (concatenated exports).
  * - Every other line is one memory: `content` (required), `id`, `namespace`,
  *   `timestamp` (ISO 8601 with a time zone; milliseconds are kept), `tags`,
- *   `metadata`; the same rules as `save`, and no other fields. Missing fields
+ *   `metadata`, and `expiresAt` (ISO 8601, only on a memory that expires;
+ *   version 2); the same rules as `save`, and no other fields. Expired
+ *   memories are not exported (no read returns them). Missing fields
  *   get `save`'s defaults (a new id, namespace `'default'`, now, none).
  * - Blank lines are ignored; line ends are `\n` (`\r\n` is accepted).
  * - A path ending in `.gz` is written gzip-compressed; gzip input is
@@ -58,6 +61,8 @@ export interface JsonlMemory {
   content: string;
   tags: string[];
   metadata: Memory['metadata'];
+  /** When the memory expires (ISO 8601); only on memories that do. */
+  expiresAt?: string;
 }
 
 /** The line for one memory (no line end). */
@@ -69,6 +74,7 @@ export function memoryToJsonl(m: Memory): string {
     content: m.content,
     tags: m.tags,
     metadata: m.metadata,
+    ...(m.expiresAt ? { expiresAt: m.expiresAt.toISOString() } : {}),
   };
   return jsonText(line as unknown as Json); // metadata stored deeper than the call stack still exports
 }

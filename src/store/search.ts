@@ -49,6 +49,7 @@ export async function searchAny(repository: MemoryRepository, tree: QueryNode, p
     params.namespace,
     best.map((c) => ({ key: c.key, ts: c.timestamp.getTime(), seq: c.seq })),
     RANKING.window,
+    params.now,
   );
   const known = new Set(pool.map((c) => c.key));
   const missing = [...new Set([...near.values()].flat())].filter((k) => !known.has(k));

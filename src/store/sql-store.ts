@@ -5,14 +5,29 @@
  * errors into AIMemo errors. Dialects never validate, so both backends refuse
  * exactly the same input with exactly the same error.
  */
-import { ReadOnlyError, StoreClosedError, type SchemaTooNewError } from '../errors';
+import { ReadOnlyError, StoreClosedError, ValidationError, type SchemaTooNewError } from '../errors';
+import { validateFilter, type CheckedFilter } from '../filter/options';
 import { newerSchemaMessage, tooNewError, type SchemaNewerInfo, type SchemaStatus } from '../migrate/schema-version';
 import { parseQuery } from '../search/query';
-import type { ListOptions, Memory, MemoryStore, NewMemory, SearchOptions, SearchResult, TableStats } from '../types';
+import type {
+  CountOptions,
+  DeleteManyOptions,
+  ListOptions,
+  ListPageOptions,
+  Memory,
+  MemoryPage,
+  MemoryPatch,
+  MemoryStore,
+  NewMemory,
+  SearchOptions,
+  SearchResult,
+  TableStats,
+} from '../types';
 import { uuidv7 } from '../uuid';
 import {
   DEFAULT_SEARCH_LIMIT,
   describe,
+  isPlainObject,
   LIMITS,
   validateId,
   validateLimit,
@@ -22,11 +37,12 @@ import {
   validateOffset,
   validateOptions,
   validateQuery,
-  validateTags,
   type CheckedMemory,
 } from '../validate';
-import { ValidationError } from '../errors';
-import type { MemoryRepository, OptimizeStep } from './repository';
+import { decodeCursor, encodeCursor } from './cursor';
+import { validateMetadataIndex, type MetadataIndex, type MetadataIndexInfo, type MetadataIndexResult } from './metadata-index';
+import { applyPatch, validatePatch } from './patch';
+import type { MemoryRepository, OptimizeStep, SearchParams } from './repository';
 import { searchAll, searchAny } from './search';
 
 export type { OptimizeStep } from './repository';
@@ -40,12 +56,22 @@ export interface OptimizeResult {
 /** Largest batch `iterate` reads at once. */
 const MAX_BATCH = 100_000;
 
+/** Expired memories deleted per transaction by `purgeExpired` (writers get their turn between batches). */
+const PURGE_BATCH = 5000;
+
+/** Memories per `listPage` when no limit is given. */
+const DEFAULT_PAGE = 100;
+
 /** Turns a driver error into an AIMemo error, or returns it unchanged when unknown. */
 export type ErrorMapper = (error: unknown) => unknown;
 
 /** The keys each method's options may hold (anything else is refused: see `validateOptions`). */
-const SEARCH_OPTIONS = ['namespace', 'limit', 'tags', 'mode'] as const;
-const LIST_OPTIONS = ['namespace', 'limit', 'offset', 'tags'] as const;
+const FILTER_OPTIONS = ['tags', 'where', 'since', 'until'] as const;
+const SEARCH_OPTIONS = ['namespace', 'limit', 'offset', 'mode', ...FILTER_OPTIONS] as const;
+const LIST_OPTIONS = ['namespace', 'limit', 'offset', ...FILTER_OPTIONS] as const;
+const LIST_PAGE_OPTIONS = ['namespace', 'limit', 'cursor', ...FILTER_OPTIONS] as const;
+const COUNT_OPTIONS = ['namespace', ...FILTER_OPTIONS] as const;
+const DELETE_MANY_OPTIONS = ['namespace', 'ids', ...FILTER_OPTIONS] as const;
 
 /** Options the shared template takes from either store. */
 export interface SqlStoreOptions {
@@ -154,63 +180,166 @@ export abstract class SqlStore implements MemoryStore {
     return rows;
   }
 
+  /** The memory, or null when there is none (or it has expired). */
   async get(id: string, namespace?: string): Promise<Memory | null> {
     const key = validateId(id);
     const ns = validateNamespace(namespace);
-    return this.run(() => this.repository.get(ns, key));
+    return this.run(() => this.repository.get(ns, key, new Date()));
   }
 
+  /** Deletes one memory; true when it was there (an expired one is deleted too, and counts as absent). */
   async delete(id: string, namespace?: string): Promise<boolean> {
     const key = validateId(id);
     const ns = validateNamespace(namespace);
-    return this.write('delete', () => this.repository.remove(ns, key));
+    return this.write('delete', () => this.repository.remove(ns, key, new Date()));
   }
 
+  /**
+   * Ranked full-text search. The filter options (`tags`, `where`, `since`,
+   * `until`) narrow which memories can match; `offset` skips the best
+   * results (a next page; `offset + limit` at most 10,000).
+   *
+   * @example
+   * await store.search('deadline', { namespace: 'u1', where: { priority: { $gte: 2 } }, since: '2026-01-01', limit: 10, offset: 10 });
+   */
   async search(query: string, options?: SearchOptions): Promise<SearchResult[]> {
     const text = validateQuery(query);
-    const opts = validateOptions(options, SEARCH_OPTIONS);
+    const opts = validateOptions(options, SEARCH_OPTIONS) as SearchOptions;
     const namespace = validateNamespace(opts.namespace, 'options.namespace');
     const limit = validateLimit(opts.limit, 'options.limit', DEFAULT_SEARCH_LIMIT, LIMITS.searchLimit)!;
-    const tags = validateTags(opts.tags, 'options.tags');
+    const offset = validateOffset(opts.offset, 'options.offset');
+    if (offset + limit > LIMITS.searchLimit) throw new ValidationError('options.offset', `plus options.limit must be at most ${LIMITS.searchLimit}`, `${offset + limit}`);
+    const filter = validateFilter(opts);
     const mode = validateMode(opts.mode, 'options.mode');
     const tree = parseQuery(text, mode);
     if (!tree) return this.run(async () => []);
-    const params = { namespace, limit, tags, mode };
-    return this.run(() => (mode === 'all' ? searchAll(this.repository, tree, params) : searchAny(this.repository, tree, params)));
+    const params: SearchParams = { namespace, limit: offset + limit, mode, ...filter, now: new Date() };
+    return this.run(async () => (await (mode === 'all' ? searchAll(this.repository, tree, params) : searchAny(this.repository, tree, params))).slice(offset));
   }
 
+  /** Newest first (ties: id descending), narrowed by the filter options. */
   async list(options?: ListOptions): Promise<Memory[]> {
-    const opts = validateOptions(options, LIST_OPTIONS);
+    const opts = validateOptions(options, LIST_OPTIONS) as ListOptions;
     const namespace = validateNamespace(opts.namespace, 'options.namespace');
     const limit = validateLimit(opts.limit, 'options.limit', undefined);
     const offset = validateOffset(opts.offset, 'options.offset');
-    const tags = validateTags(opts.tags, 'options.tags');
-    return this.run(() => this.repository.page({ namespace, limit, offset, tags }));
+    const filter = validateFilter(opts);
+    return this.run(() => this.repository.page({ namespace, limit, offset, ...filter, now: new Date() }));
   }
 
-  async count(namespace?: string): Promise<number> {
+  /**
+   * The list (newest first, ties by id descending) a page at a time. The
+   * cursor is the position after the page's last memory (keyset paging, no
+   * OFFSET): every page costs the same however deep, and a memory saved
+   * meanwhile never shifts a page (a newer one is not seen by pages already
+   * past its place, an older one is). Pass the same filter options with the
+   * cursor; `cursor` is null after the last page.
+   *
+   * @example
+   * let page = await store.listPage({ namespace: 'u1', limit: 100, where: { source: 'chat' } });
+   * while (page.cursor) page = await store.listPage({ namespace: 'u1', limit: 100, where: { source: 'chat' }, cursor: page.cursor });
+   * @throws ValidationError for bad options or a cursor that listPage did not return.
+   */
+  async listPage(options?: ListPageOptions): Promise<MemoryPage> {
+    const opts = validateOptions(options, LIST_PAGE_OPTIONS) as ListPageOptions;
+    const namespace = validateNamespace(opts.namespace, 'options.namespace');
+    const limit = validateLimit(opts.limit, 'options.limit', DEFAULT_PAGE, LIMITS.pageLimit)!;
+    const after = opts.cursor === undefined ? undefined : decodeCursor(opts.cursor, 'options.cursor');
+    const filter = validateFilter(opts);
+    const rows = await this.run(() => this.repository.page({ namespace, limit: limit + 1, offset: 0, after, ...filter, now: new Date() }));
+    const memories = rows.slice(0, limit);
+    return { memories, cursor: rows.length > limit ? encodeCursor(memories[limit - 1]) : null };
+  }
+
+  /**
+   * How many memories a namespace holds (`count('u1')`, `count()` for
+   * `'default'`), or how many match (`count({ namespace, where, since, until, tags })`).
+   */
+  async count(namespaceOrOptions?: string | CountOptions): Promise<number> {
+    if (namespaceOrOptions === undefined || typeof namespaceOrOptions === 'string' || !isPlainObject(namespaceOrOptions)) {
+      const ns = validateNamespace(namespaceOrOptions);
+      return this.run(() => this.repository.count({ namespace: ns, tags: [], now: new Date() }));
+    }
+    const opts = validateOptions(namespaceOrOptions, COUNT_OPTIONS) as CountOptions;
+    const namespace = validateNamespace(opts.namespace, 'options.namespace');
+    const filter = validateFilter(opts);
+    return this.run(() => this.repository.count({ namespace, ...filter, now: new Date() }));
+  }
+
+  /**
+   * Changes a memory in place, in one transaction: `content`, `tags`,
+   * `metadata` (merged: keys given are set, `null` deletes one), `timestamp`
+   * (kept unless given; `'now'` refreshes it), `expiresAt`/`ttl`. The
+   * full-text index follows in the same transaction. Returns the new memory,
+   * or null when there is none (or it has expired); nothing is written then,
+   * nor when the patch is refused.
+   *
+   * @example
+   * await store.update(id, { metadata: { status: 'done', draft: null }, timestamp: 'now' }, 'u1');
+   * @throws ValidationError for a bad id, namespace or patch (also when the merged metadata exceeds 64 KiB).
+   */
+  async update(id: string, patch: MemoryPatch, namespace?: string): Promise<Memory | null> {
+    const key = validateId(id);
+    const checked = validatePatch(patch);
     const ns = validateNamespace(namespace);
-    return this.run(() => this.repository.count(ns));
+    return this.write('update', () => {
+      const now = new Date();
+      return this.repository.update(ns, key, now, (current) => applyPatch(current, checked, now));
+    });
+  }
+
+  /**
+   * Deletes the memories of one namespace that match every selector given
+   * (`ids`, `where`, `since`, `until`, `tags`), in one transaction; returns
+   * how many. At least one selector is required: removing a whole namespace
+   * is `clear`.
+   *
+   * @example
+   * await store.deleteMany({ namespace: 'u1', where: { project: 'x' } });   // "forget everything about project X"
+   * await store.deleteMany({ namespace: 'u1', until: '2025-01-01' });
+   * @throws ValidationError for bad options or no selector.
+   */
+  async deleteMany(options: DeleteManyOptions): Promise<number> {
+    if (!isPlainObject(options)) throw new ValidationError('options', 'must be an object with a namespace and ids, where, since, until or tags', describe(options));
+    validateOptions(options, DELETE_MANY_OPTIONS); // a misspelt namespace would delete in 'default'
+    const namespace = validateNamespace(options.namespace, 'options.namespace');
+    const filter = validateFilter(options);
+    const ids = validateIds(options.ids, 'options.ids');
+    if (ids === undefined && !selects(filter)) {
+      throw new ValidationError('options', 'must select memories: give ids, where, since, until or tags (to remove a whole namespace, use clear)');
+    }
+    if (ids?.length === 0) return this.write('deleteMany', async () => 0);
+    return this.write('deleteMany', () => this.repository.deleteMany({ namespace, ...filter, ids, now: new Date() }));
+  }
+
+  /**
+   * Deletes every expired memory, in every namespace, with its full-text
+   * entries; returns how many. Runs in batches (writers wait at most one
+   * batch). `optimize()` runs it too. Expired memories are already invisible
+   * to every read: purging frees their space and removes their text.
+   */
+  async purgeExpired(): Promise<number> {
+    return this.write('purgeExpired', () => this.repository.purgeExpired(new Date(), PURGE_BATCH));
   }
 
   async clear(namespace: string): Promise<number> {
     if (namespace === undefined) throw new ValidationError('namespace', 'is required: clear removes one namespace at a time');
     const ns = validateNamespace(namespace);
-    return this.write('clear', () => this.repository.clear(ns));
+    return this.write('clear', () => this.repository.clear(ns, new Date()));
   }
 
   async getAllNamespaces(): Promise<string[]> {
-    return this.run(() => this.repository.namespaces());
+    return this.run(() => this.repository.namespaces(new Date()));
   }
 
   async getAllMemories(namespace: string): Promise<Memory[]> {
     if (namespace === undefined) throw new ValidationError('namespace', 'is required');
     const ns = validateNamespace(namespace);
-    return this.run(() => this.repository.page({ namespace: ns, limit: undefined, offset: 0, tags: [] }));
+    return this.run(() => this.repository.page({ namespace: ns, limit: undefined, offset: 0, tags: [], now: new Date() }));
   }
 
   async getTableStats(): Promise<TableStats> {
-    return this.run(() => this.repository.stats());
+    return this.run(() => this.repository.stats(new Date()));
   }
 
   /**
@@ -235,7 +364,7 @@ export abstract class SqlStore implements MemoryStore {
     const batchSize = validateLimit(validateOptions(options, ['batchSize']).batchSize, 'options.batchSize', 1000, MAX_BATCH)!;
     let after: string | undefined;
     for (;;) {
-      const batch = await this.run(() => this.repository.scan(ns, after, batchSize));
+      const batch = await this.run(() => this.repository.scan(ns, after, batchSize, new Date()));
       if (batch.length > 0) yield batch;
       if (batch.length < batchSize) return;
       after = batch[batch.length - 1].id;
@@ -252,18 +381,19 @@ export abstract class SqlStore implements MemoryStore {
     const keys = ids.map((id, i) => validateId(id, `ids[${i}]`));
     const ns = validateNamespace(namespace);
     if (keys.length === 0) return [];
-    const found = await this.run(() => this.repository.getMany(ns, [...new Set(keys)]));
+    const found = await this.run(() => this.repository.getMany(ns, [...new Set(keys)], new Date()));
     const byId = new Map(found.map((m) => [m.id, m]));
     return keys.flatMap((id) => byId.get(id) ?? []);
   }
 
   /** Every namespace with how many memories it holds, in namespace order (one query). */
   async countByNamespace(): Promise<{ namespace: string; count: number }[]> {
-    return this.run(() => this.repository.namespaceCounts());
+    return this.run(() => this.repository.namespaceCounts(new Date()));
   }
 
   /**
    * Routine maintenance, safe while the application keeps reading and writing.
+   * First, on both: expired memories are purged (see `purgeExpired`).
    * SQLite: FTS5 `optimize`, `PRAGMA optimize`, a WAL checkpoint (`TRUNCATE`).
    * PostgreSQL: `ANALYZE`. With `vacuum: true` also `VACUUM` (SQLite: rewrites
    * the file and blocks writers while it runs; PostgreSQL: `VACUUM (ANALYZE)`,
@@ -276,7 +406,7 @@ export abstract class SqlStore implements MemoryStore {
   async optimize(options?: { vacuum?: boolean }): Promise<OptimizeResult> {
     const vacuum = validateOptions(options, ['vacuum']).vacuum ?? false;
     if (typeof vacuum !== 'boolean') throw new ValidationError('options.vacuum', 'must be a boolean', describe(vacuum));
-    const steps = await this.write('optimize', () => this.repository.optimize({ vacuum }));
+    const steps = await this.write('optimize', () => this.repository.optimize({ vacuum, now: new Date(), purgeBatch: PURGE_BATCH }));
     return { dialect: this.repository.dialect, steps };
   }
 
@@ -293,6 +423,42 @@ export abstract class SqlStore implements MemoryStore {
    */
   async indexQueued(onProgress?: (done: number) => void): Promise<number> {
     return this.write('indexQueued', () => this.repository.indexQueued(onProgress));
+  }
+
+  /**
+   * Declares an expression index for range filters on one metadata path
+   * (`{ priority: { $gte: 2 } }`, `{ 'due': { $lt: '2026-02-01' } }`): an index
+   * over `(namespace, the value at the path)` holding the rows whose value
+   * there is of `type`. Idempotent: call it at start-up, as any index. The
+   * index is not part of AIMemo's migrations (drizzle-kit never sees it),
+   * and stores pick it up within a minute (this one at once).
+   *
+   * PostgreSQL builds it `CONCURRENTLY` (reads and writes go on; a build that
+   * failed is dropped and started again). SQLite builds it in one statement,
+   * during which writers wait (about 1 s per million memories).
+   *
+   * @example
+   * await store.createMetadataIndex({ path: 'priority', type: 'number' });
+   * await store.list({ namespace: 'u1', where: { priority: { $gte: 2, $lt: 5 } } });
+   * @throws ValidationError for a path of other characters than letters, digits, `_`, `-` and dots, or longer than 40.
+   */
+  async createMetadataIndex(index: MetadataIndex): Promise<MetadataIndexResult> {
+    const { type, path, name } = validateMetadataIndex(index);
+    const started = performance.now();
+    const created = await this.write('createMetadataIndex', () => this.repository.createMetadataIndex(type, path, name));
+    return { name, type, path: path.join('.'), created, ms: Math.round(performance.now() - started) };
+  }
+
+  /** Drops an index `createMetadataIndex` made; false when there was none. */
+  async dropMetadataIndex(index: MetadataIndex): Promise<boolean> {
+    const { name } = validateMetadataIndex(index);
+    return this.write('dropMetadataIndex', () => this.repository.dropMetadataIndex(name));
+  }
+
+  /** The metadata indexes the database holds (made by `createMetadataIndex`, by this process or another). */
+  async metadataIndexes(): Promise<MetadataIndexInfo[]> {
+    const found = await this.run(() => this.repository.metadataIndexes());
+    return found.map(({ name, type, path }) => ({ name, type, path }));
   }
 
   /**
@@ -319,18 +485,36 @@ export abstract class SqlStore implements MemoryStore {
     }
   }
 
-  /** Fills in the generated id and the time of saving. */
+  /** Fills in the generated id, the time of saving and the expiry a `ttl` gives. */
   private complete(checked: CheckedMemory[]): Memory[] {
     const now = Date.now();
-    return checked.map((m) => ({
-      id: m.id ?? uuidv7(now),
-      content: m.content,
-      metadata: m.metadata,
-      tags: m.tags,
-      namespace: m.namespace,
-      timestamp: m.timestamp ?? new Date(now),
-    }));
+    return checked.map((m) => {
+      const memory: Memory = {
+        id: m.id ?? uuidv7(now),
+        content: m.content,
+        metadata: m.metadata,
+        tags: m.tags,
+        namespace: m.namespace,
+        timestamp: m.timestamp ?? new Date(now),
+      };
+      const expiresAt = m.ttl !== undefined ? new Date(now + m.ttl * 1000) : m.expiresAt;
+      if (expiresAt) memory.expiresAt = expiresAt;
+      return memory;
+    });
   }
+}
+
+/** Whether a checked filter selects anything narrower than a whole namespace. */
+function selects(filter: CheckedFilter): boolean {
+  return filter.where !== undefined || filter.since !== undefined || filter.until !== undefined || filter.tags.length > 0;
+}
+
+/** An optional array of ids (at most `LIMITS.deleteIds`), without repeats. */
+function validateIds(value: unknown, field: string): string[] | undefined {
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value)) throw new ValidationError(field, 'must be an array of ids', describe(value));
+  if (value.length > LIMITS.deleteIds) throw new ValidationError(field, `must hold at most ${LIMITS.deleteIds} ids`, `${value.length}`);
+  return [...new Set(value.map((id, i) => validateId(id, `${field}[${i}]`)))];
 }
 
 /** Within one batch the last memory with a given (namespace, id) wins, as if saved one by one. */

@@ -88,6 +88,50 @@ describe('aimemo CLI', () => {
     expect(await json(['clear', '-n', 'u1', '--yes'])).toEqual({ namespace: 'u1', removed: 1 });
   });
 
+  it('filters with --where, --since and --until, pages with --page and --cursor, forgets with delete --where, expires with --ttl', async () => {
+    const f = tmp.file('filters.db');
+    const run = (args: string[]) => json(args, f);
+    for (let i = 0; i < 5; i++) {
+      await run(['add', `meeting note ${i}`, '-n', 'f', '--id', `n${i}`, '-m', JSON.stringify({ priority: i, project: i % 2 ? 'x' : 'y' }), '--timestamp', `2026-01-0${i + 1}T12:00:00Z`]);
+    }
+    const ids = (ms: { id: string }[]) => ms.map((m) => m.id);
+    expect(ids(await run(['list', '-n', 'f', '--where', '{"priority":{"$gte":3}}']))).toEqual(['n4', 'n3']);
+    expect(ids(await run(['list', '-n', 'f', '--since', '2026-01-02', '--until', '2026-01-04']))).toEqual(['n2', 'n1']);
+    expect(ids(await run(['search', 'meeting', '-n', 'f', '-w', '{"project":"x"}', '--limit', '10']))).toEqual(expect.arrayContaining(['n1', 'n3']));
+    expect(await run(['search', 'meeting', '-n', 'f', '--limit', '10', '--offset', '4'])).toHaveLength(1);
+
+    const first = await run(['list', '-n', 'f', '--page', '--limit', '2']);
+    expect(ids(first.memories)).toEqual(['n4', 'n3']);
+    const second = await run(['list', '-n', 'f', '--cursor', first.cursor, '--limit', '2']);
+    expect(ids(second.memories)).toEqual(['n2', 'n1']);
+    const text = await aimemo(['list', '-n', 'f', '--cursor', second.cursor, '--limit', '2', '--db', f]);
+    expect(text.stdout).toContain('n0');
+    expect(text.stdout).toContain('(last page)');
+    expect((await aimemo(['list', '-n', 'f', '--page', '--db', f])).stdout).toContain('(last page)');
+
+    expect((await aimemo(['delete', '-n', 'f', '--where', '{"project":"x"}', '--db', f])).code).toBe(2); // needs --yes
+    expect(await run(['delete', '-n', 'f', '--where', '{"project":"x"}', '--yes'])).toEqual({ namespace: 'f', deleted: 2 });
+    expect(ids(await run(['list', '-n', 'f']))).toEqual(['n4', 'n2', 'n0']);
+    expect((await aimemo(['delete', '-n', 'f', '--yes', '--db', f])).code).toBe(2); // no id and no filter
+
+    const scratch = await run(['add', 'scratch note', '-n', 'f', '--ttl', '86400']);
+    expect(new Date(scratch.expiresAt).getTime()).toBeGreaterThan(Date.now() + 86_000_000);
+
+    for (const bad of [
+      ['list', '-n', 'f', '--where', '{"priority":{"$gt":true}}'],
+      ['list', '-n', 'f', '--where', 'not json'],
+      ['list', '-n', 'f', '--since', 'yesterday'],
+      ['list', '-n', 'f', '--offset', '1', '--page'],
+      ['add', 'x', '--ttl', '0'],
+    ]) {
+      const r = await aimemo([...bad, '--db', f]);
+      expect({ bad, code: r.code }).toEqual({ bad, code: 2 });
+    }
+    const badCursor = await aimemo(['list', '-n', 'f', '--cursor', 'nonsense', '--json', '--db', f]);
+    expect(badCursor.code).toBe(2);
+    expect(errorOf(badCursor)).toMatchObject({ name: 'ValidationError', message: expect.stringMatching(/^--cursor must be a cursor/) });
+  });
+
   it('uses AIMEMO_DB when --db is not given', async () => {
     const r = await aimemo(['namespaces', '--json'], { env: { AIMEMO_DB: db } });
     expect(r.code).toBe(0);
@@ -106,7 +150,7 @@ describe('aimemo CLI', () => {
 
     const out = await aimemo(['export', '-', '-n', 'exp', '--db', db, '--quiet']);
     const lines = out.stdout.trimEnd().split('\n').map((l) => JSON.parse(l));
-    expect(lines[0]).toMatchObject({ format: 'aimemo-jsonl', version: 1 });
+    expect(lines[0]).toMatchObject({ format: 'aimemo-jsonl', version: 2 });
     expect(lines).toHaveLength(31);
     expect(out.stderr).toMatch(/^exported 30 memories/); // the summary goes to stderr when stdout is the export
 

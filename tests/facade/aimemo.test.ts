@@ -49,6 +49,26 @@ describe('AIMemo', () => {
     await alice.close();
   });
 
+  it('filters, updates, deletes by filter and expires in its namespace', async () => {
+    const store = new SQLiteStore(':memory:');
+    const memo = new AIMemo({ store, namespace: 'mine' });
+    const other = new AIMemo({ store, namespace: 'theirs' });
+    await memo.add('Project X kickoff notes', { metadata: { project: 'x' } });
+    await memo.add('Project Y notes', { metadata: { project: 'y' } });
+    await other.add('Their project X notes', { metadata: { project: 'x' } });
+    const scratch = await memo.add('Scratch: call back', { ttl: 60 });
+    expect(scratch.expiresAt!.getTime()).toBeGreaterThan(Date.now() + 55_000);
+    expect((await memo.list({ where: { project: 'x' } })).map((m) => m.content)).toEqual(['Project X kickoff notes']);
+    const [y] = await memo.list({ where: { project: 'y' } });
+    expect((await memo.update(y.id, { metadata: { done: true } }))!.metadata).toEqual({ project: 'y', done: true });
+    expect(await other.update(y.id, { content: 'not mine' })).toBeNull();
+    expect(await memo.deleteMany({ where: { project: 'x' } })).toBe(1);
+    expect(await other.list()).toHaveLength(1);
+    await memo.add('Gone already', { expiresAt: new Date(Date.now() - 1) });
+    expect((await memo.list()).map((m) => m.content).sort()).toEqual(['Project Y notes', 'Scratch: call back']);
+    await memo.close();
+  });
+
   it('refuses a bad namespace when constructed', () => {
     expect(() => new AIMemo({ store: new SQLiteStore(':memory:'), namespace: '' })).toThrow(ValidationError);
   });

@@ -40,6 +40,8 @@ describe('online migration plans', () => {
       ['0004_search-index', false],
       ['0005_search-index-triggers', false],
       ['0006_ns-ts-seq-index', true],
+      ['0007_expiry', false],
+      ['0008_expiry-index', true],
     ]);
     expect(onlinePlan(byTag('0006_ns-ts-seq-index')).map((s) => s.sql)).toEqual([
       'CREATE INDEX CONCURRENTLY IF NOT EXISTS "memories_ns_ts_seq_idx" ON "aimemo"."memories" USING btree ("namespace","timestamp","seq")',
@@ -118,6 +120,7 @@ const LATEST_INDEXES = {
   memories_ns_tags_idx: { valid: true, def: 'USING gin (namespace, tags)' },
   memories_metadata_idx: { valid: true, def: 'USING gin (metadata jsonb_path_ops)' },
   memories_ns_ts_seq_idx: { valid: true, def: 'USING btree (namespace, "timestamp", seq)' },
+  memories_expires_idx: { valid: true, def: 'USING btree (expires_at) WHERE (expires_at IS NOT NULL)' },
 };
 
 function describeOnline(name: string, open: (label: string) => Promise<Db>): void {

@@ -293,14 +293,15 @@ describe('SQLite migrations: a later migration that recreates memories', () => {
     'PRAGMA foreign_keys=OFF;',
     'CREATE TABLE `__new_memories` (\n\t`rid` integer PRIMARY KEY NOT NULL,\n\t`namespace` text NOT NULL,\n\t`id` text NOT NULL,\n' +
       "\t`content` text DEFAULT '' NOT NULL,\n\t`metadata` text DEFAULT '{}' NOT NULL,\n\t`tags` text DEFAULT '[]' NOT NULL,\n" +
-      "\t`timestamp` integer NOT NULL,\n\t`fts_ns` text GENERATED ALWAYS AS ('ns' || hex(namespace) || '0') VIRTUAL\n);\n",
+      "\t`timestamp` integer NOT NULL,\n\t`fts_ns` text GENERATED ALWAYS AS ('ns' || hex(namespace) || '0') VIRTUAL,\n\t`expires_at` integer\n);\n",
     // drizzle-kit's line, without "fts_ns" in either list (drizzle-orm #5241).
-    'INSERT INTO `__new_memories`("rid", "namespace", "id", "content", "metadata", "tags", "timestamp") SELECT "rid", "namespace", "id", "content", "metadata", "tags", "timestamp" FROM `memories`;',
+    'INSERT INTO `__new_memories`("rid", "namespace", "id", "content", "metadata", "tags", "timestamp", "expires_at") SELECT "rid", "namespace", "id", "content", "metadata", "tags", "timestamp", "expires_at" FROM `memories`;',
     'DROP TABLE `memories`;',
     'ALTER TABLE `__new_memories` RENAME TO `memories`;',
     'PRAGMA foreign_keys=ON;',
     'CREATE UNIQUE INDEX `memories_ns_id_uq` ON `memories` (`namespace`,`id`);',
     'CREATE INDEX `memories_ns_ts_idx` ON `memories` (`namespace`,`timestamp`);',
+    'CREATE INDEX `memories_expires_idx` ON `memories` (`expires_at`) WHERE "memories"."expires_at" IS NOT NULL;',
   ].join('--> statement-breakpoint\n');
 
   /** The repair recipe, with the triggers taken verbatim from 0002_fts5-namespace.sql and 0003_search-index.sql. */

@@ -78,11 +78,12 @@ export function useBackends(label: string): { sqlite: Backend; postgres: Backend
   return { sqlite, postgres };
 }
 
-/** Memories that exercise every field: unicode, nested metadata (keys in any order), tags, old and new timestamps. */
+/** Memories that exercise every field: unicode, nested metadata (keys in any order), tags, old and new timestamps, expiry. */
 export function sampleMemories(namespace: string, n: number, start = 0): Memory[] {
   return Array.from({ length: n }, (_, k): Memory => {
     const i = start + k;
     return {
+      ...(i % 5 === 1 ? { expiresAt: new Date(Date.UTC(2090 + (i % 9), i % 12, 1, 0, 0, 0, i % 1000)) } : {}),
       id: `m-${String(i).padStart(6, '0')}`,
       namespace,
       content: i % 7 === 0 ? `Ünïcödé memory ${i}: café, 東京, emoji 🎉 and "quotes" \\ back\nslash` : `Memory ${i} about fastapi deploys and dark mode`,

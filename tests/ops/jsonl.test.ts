@@ -47,6 +47,50 @@ for (const pg of postgres) {
   describeRoundTrip(pg, sqlite);
 }
 
+describe('expiry in JSON Lines (format version 2)', () => {
+  it('writes expiresAt only on memories that expire, leaves expired ones out, and reads it back', async () => {
+    const store = await sqlite.open();
+    const ns = uniqueNamespace('exp-expiry');
+    const expires = new Date(Date.UTC(2099, 0, 1, 12, 0, 0, 5));
+    await store.saveMany([
+      { id: 'a', namespace: ns, content: 'kept for good' },
+      { id: 'b', namespace: ns, content: 'kept until 2099', expiresAt: expires },
+      { id: 'c', namespace: ns, content: 'already expired', expiresAt: new Date(Date.now() - 1000) },
+    ]);
+    const f = file();
+    expect(await exportJsonl(store, f, { namespaces: [ns] })).toMatchObject({ count: 2, namespaces: [{ namespace: ns, count: 2 }] });
+    const lines = fs.readFileSync(f, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l));
+    expect(lines.slice(1).map((l) => [l.id, l.expiresAt])).toEqual([
+      ['a', undefined],
+      ['b', '2099-01-01T12:00:00.005Z'],
+    ]);
+    expect(fs.readFileSync(f, 'utf8')).not.toContain('already expired');
+    for (const pg of postgres) {
+      const destination = await pg.open();
+      expect(await importJsonl(destination, f)).toMatchObject({ imported: 2, rejected: 0 });
+      expect((await destination.get('b', ns))!.expiresAt).toEqual(expires);
+      expect((await destination.get('a', ns))!.expiresAt).toBeUndefined();
+    }
+  });
+
+  it('reads version 1 files, and refuses a bad expiresAt by line', async () => {
+    const store = await sqlite.open();
+    const ns = uniqueNamespace('imp-expiry');
+    const result = await importJsonl(
+      store,
+      writeLines([
+        { format: JSONL_FORMAT, version: 1 },
+        { id: 'v1', namespace: ns, content: 'a version 1 line' },
+        { id: 'bad', namespace: ns, content: 'x', expiresAt: 'tomorrow' },
+        { id: 'ok', namespace: ns, content: 'y', expiresAt: '2099-01-01T00:00:00Z' },
+      ]),
+    );
+    expect(result).toMatchObject({ imported: 2, rejected: 1 });
+    expect(result.errors).toEqual([{ line: 3, message: expect.stringMatching(/^expiresAt must be an ISO 8601 date and time/) }]);
+    expect((await store.get('ok', ns))!.expiresAt).toEqual(new Date('2099-01-01T00:00:00Z'));
+  });
+});
+
 describe('exportJsonl', () => {
   it('writes a versioned header, then one memory per line with ISO 8601 timestamps', async () => {
     const store = await sqlite.open();
@@ -57,10 +101,18 @@ describe('exportJsonl', () => {
     sink.on('data', (d: Buffer) => (text += d.toString()));
     const result = await exportJsonl(store, sink, { namespaces: [ns] });
     const lines = text.trimEnd().split('\n').map((l) => JSON.parse(l));
-    expect(lines[0]).toMatchObject({ format: JSONL_FORMAT, version: 1, source: 'sqlite', namespaces: [ns] });
+    expect(lines[0]).toMatchObject({ format: JSONL_FORMAT, version: 2, source: 'sqlite', namespaces: [ns] });
     expect(lines[0].exportedAt).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
     expect(lines.slice(1)).toEqual(
-      sampleMemories(ns, 3).map((m) => ({ namespace: ns, id: m.id, timestamp: m.timestamp.toISOString(), content: m.content, tags: m.tags, metadata: m.metadata })),
+      sampleMemories(ns, 3).map((m) => ({
+        namespace: ns,
+        id: m.id,
+        timestamp: m.timestamp.toISOString(),
+        content: m.content,
+        tags: m.tags,
+        metadata: m.metadata,
+        ...(m.expiresAt ? { expiresAt: m.expiresAt.toISOString() } : {}),
+      })),
     );
     expect(result.count).toBe(3);
     expect(result.bytes).toBe(Buffer.byteLength(text));
@@ -134,7 +186,7 @@ describe('importJsonl', () => {
   it('refuses a bad file before writing anything', async () => {
     const store = await sqlite.open();
     const ns = uniqueNamespace('imp-file');
-    await expect(importJsonl(store, writeLines([{ ...header, version: 2 }, good(ns, 'a')]))).rejects.toThrow(/format version 2; this aimemo reads versions 1-1/);
+    await expect(importJsonl(store, writeLines([{ ...header, version: 3 }, good(ns, 'a')]))).rejects.toThrow(/format version 3; this aimemo reads versions 1-2/);
     await expect(importJsonl(store, writeLines([{ format: 'other', version: 1 }, good(ns, 'a')]))).rejects.toThrow(/not AIMemo JSON Lines: its header names another format/);
     await expect(importJsonl(store, writeLines(['SQLite format 3', good(ns, 'a')]))).rejects.toThrow(/line 1: is not AIMemo JSON Lines: the first line is not JSON/);
     await expect(importJsonl(store, tmp.file('missing.jsonl'))).rejects.toBeInstanceOf(BadFileError);

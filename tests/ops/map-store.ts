@@ -1,9 +1,13 @@
 /**
- * A custom MemoryStore kept in a Map, with only the SPEC's methods (no
+ * A custom MemoryStore kept in a Map, with only the contract's methods (no
  * `iterate`, `getMany` or `countByNamespace`), to prove the operations work
- * with any store. Search is a plain substring match; it is not under test.
+ * with any store. Search is a plain substring match and the newer methods
+ * are minimal; they are not under test. Expired memories are never returned.
  */
-import type { ListOptions, Memory, MemoryStore, NewMemory, SearchOptions, SearchResult, TableStats } from '../../src';
+import type { CountOptions, DeleteManyOptions, ListOptions, ListPageOptions, Memory, MemoryPage, MemoryPatch, MemoryStore, NewMemory, SearchOptions, SearchResult, TableStats } from '../../src';
+import { matchesWhere, validateWhere } from '../../src';
+
+const live = (m: Memory): boolean => !m.expiresAt || m.expiresAt.getTime() > Date.now();
 
 export class MapStore implements MemoryStore {
   readonly rows = new Map<string, Memory>();
@@ -26,13 +30,15 @@ export class MapStore implements MemoryStore {
       tags: [...new Set(m.tags ?? [])],
       namespace: m.namespace ?? 'default',
       timestamp: new Date((m.timestamp ?? new Date()).getTime()),
+      ...(m.expiresAt ? { expiresAt: new Date(m.expiresAt.getTime()) } : m.ttl ? { expiresAt: new Date(Date.now() + m.ttl * 1000) } : {}),
     }));
     for (const m of saved) this.rows.set(this.key(m.namespace, m.id), m);
     return saved;
   }
 
   async get(id: string, namespace = 'default'): Promise<Memory | null> {
-    return this.rows.get(this.key(namespace, id)) ?? null;
+    const m = this.rows.get(this.key(namespace, id));
+    return m && live(m) ? m : null;
   }
 
   async delete(id: string, namespace = 'default'): Promise<boolean> {
@@ -41,16 +47,43 @@ export class MapStore implements MemoryStore {
 
   async search(query: string, options: SearchOptions = {}): Promise<SearchResult[]> {
     const ns = options.namespace ?? 'default';
-    return [...this.rows.values()].filter((m) => m.namespace === ns && m.content.includes(query)).map((m) => ({ ...m, score: 1 }));
+    return (await this.list({ namespace: ns, where: options.where })).filter((m) => m.content.includes(query)).map((m) => ({ ...m, score: 1 }));
   }
 
   async list(options: ListOptions = {}): Promise<Memory[]> {
     const ns = options.namespace ?? 'default';
-    return [...this.rows.values()].filter((m) => m.namespace === ns).sort((a, b) => b.timestamp.getTime() - a.timestamp.getTime());
+    const where = validateWhere(options.where);
+    return [...this.rows.values()]
+      .filter((m) => m.namespace === ns && live(m) && matchesWhere(where, m.metadata))
+      .sort((a, b) => b.timestamp.getTime() - a.timestamp.getTime());
   }
 
-  async count(namespace = 'default'): Promise<number> {
-    return [...this.rows.values()].filter((m) => m.namespace === namespace).length;
+  async listPage(options: ListPageOptions = {}): Promise<MemoryPage> {
+    return { memories: await this.list({ ...options, cursor: undefined } as ListOptions), cursor: null };
+  }
+
+  async count(options: string | CountOptions = 'default'): Promise<number> {
+    return (await this.list(typeof options === 'string' ? { namespace: options } : options)).length;
+  }
+
+  async update(id: string, patch: MemoryPatch, namespace = 'default'): Promise<Memory | null> {
+    const m = await this.get(id, namespace);
+    if (!m) return null;
+    const next = { ...m, ...(patch.content ? { content: patch.content } : {}), ...(patch.tags ? { tags: patch.tags } : {}) };
+    this.rows.set(this.key(namespace, id), next);
+    return next;
+  }
+
+  async deleteMany(options: DeleteManyOptions): Promise<number> {
+    let n = 0;
+    for (const m of await this.list(options)) if ((!options.ids || options.ids.includes(m.id)) && this.rows.delete(this.key(m.namespace, m.id))) n++;
+    return n;
+  }
+
+  async purgeExpired(): Promise<number> {
+    let n = 0;
+    for (const [k, m] of this.rows) if (!live(m) && this.rows.delete(k)) n++;
+    return n;
   }
 
   async clear(namespace: string): Promise<number> {
@@ -60,7 +93,7 @@ export class MapStore implements MemoryStore {
   }
 
   async getAllNamespaces(): Promise<string[]> {
-    return [...new Set([...this.rows.values()].map((m) => m.namespace))].sort();
+    return [...new Set([...this.rows.values()].filter(live).map((m) => m.namespace))].sort();
   }
 
   async getAllMemories(namespace: string): Promise<Memory[]> {

@@ -95,21 +95,24 @@ for (const backend of [sqlite, ...postgres]) {
       const steps = (r: typeof result) => r.steps.map((s) => s.step);
       if (backend.dialect === 'sqlite') {
         expect(steps(result)).toEqual([
+          'DELETE FROM memories WHERE expires_at <= ? (expired memories)',
           'index queued memories (memories_pending)',
           "INSERT INTO memories_fts(memories_fts) VALUES ('optimize')",
           'PRAGMA optimize',
           'PRAGMA wal_checkpoint(TRUNCATE)',
         ]);
         expect(steps(vacuumed)).toContain('VACUUM');
-        expect(result.steps[0].result).toEqual({ indexed: expect.any(Number) });
-        expect(result.steps[3].result).toEqual({ busy: expect.any(Number), log: expect.any(Number), checkpointed: expect.any(Number) });
+        expect(result.steps[1].result).toEqual({ indexed: expect.any(Number) });
+        expect(result.steps[4].result).toEqual({ busy: expect.any(Number), log: expect.any(Number), checkpointed: expect.any(Number) });
       } else {
         const tables = ['memories', 'search_postings', 'search_terms', 'search_namespaces'];
-        const index = ['SELECT aimemo.search_index_backfill(NULL, 2000) -- until none is queued', 'SELECT aimemo.search_fold()'];
+        const purge = 'DELETE FROM "aimemo"."memories" WHERE expires_at <= $1 (expired memories)';
+        const index = [purge, 'SELECT aimemo.search_index_backfill(NULL, 2000) -- until none is queued', 'SELECT aimemo.search_fold()'];
         expect(steps(result)).toEqual([...index, ...tables.map((t) => `ANALYZE "aimemo"."${t}"`)]);
         expect(steps(vacuumed)).toEqual([...index, ...tables.map((t) => `VACUUM (ANALYZE) "aimemo"."${t}"`)]);
       }
       expect(result.steps.every((s) => s.ms >= 0)).toBe(true);
+      expect(result.steps[0].result).toEqual({ deleted: expect.any(Number) });
       await expect(store.optimize({ vacuum: 'yes' as never })).rejects.toThrow(/options\.vacuum must be a boolean/);
     });
   });

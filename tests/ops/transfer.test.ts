@@ -160,6 +160,30 @@ for (const pg of postgres) {
   describeDirection(pg, sqlite);
 }
 
+describe('transfer and expiry', () => {
+  it('carries expiresAt, leaves expired memories behind, and the checksums tell expiry apart', async () => {
+    for (const pg of postgres) {
+      const [source, destination] = [await sqlite.open(), await pg.open()];
+      const ns = uniqueNamespace('tr-expiry');
+      const expires = new Date(Date.UTC(2099, 5, 1));
+      await source.saveMany([
+        { id: 'k', namespace: ns, content: 'kept', expiresAt: expires },
+        { id: 'x', namespace: ns, content: 'expired', expiresAt: new Date(Date.now() - 1000) },
+      ]);
+      expect(await transfer(source, destination, { namespaces: [ns] })).toMatchObject({ read: 1, written: 1, verified: true });
+      expect((await destination.get('k', ns))!.expiresAt).toEqual(expires);
+      expect(await destination.count(ns)).toBe(1);
+      const before = await checksumNamespace(destination, ns);
+      await destination.update('k', { expiresAt: null }, ns);
+      const after = await checksumNamespace(destination, ns);
+      expect(after.count).toBe(1);
+      expect(after.checksum).not.toBe(before.checksum);
+      await expect(transfer(destination, source, { namespaces: [ns], skipUnchanged: false, verify: true })).resolves.toMatchObject({ verified: true });
+      expect((await source.get('k', ns))!.expiresAt).toBeUndefined();
+    }
+  });
+});
+
 describe('transfer with custom stores', () => {
   it('copies from a store without iterate (getAllMemories) and into one without getMany', async () => {
     const custom = new MapStore();

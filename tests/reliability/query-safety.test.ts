@@ -23,19 +23,30 @@
  *   stop word (`h*` finds `here` on SQLite, which PostgreSQL never indexes);
  * - at the end, no backend's data has changed by a single byte.
  *
- * CI: 2,000 queries. `npm run test:stress`: 100,000. AIMEMO_SEED replays a run.
+ * A quarter of the searches carry a generated metadata filter (`where`) and
+ * some a time window: every hit must satisfy them (checked with the
+ * JavaScript reference, `matchesWhere`). A second property runs generated
+ * filters alone on `list` and `count` over memories whose metadata mixes
+ * types on purpose (numbers and numeric strings, true and 1, null and
+ * missing, arrays and strings, nested objects): every backend must return
+ * exactly the reference's memories, in list order, and count them.
+ *
+ * CI: 2,000 queries and 2,000 filters. `npm run test:stress`: 100,000 each.
+ * AIMEMO_SEED replays a run.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { PGlite } from '@electric-sql/pglite';
 import fc from 'fast-check';
 import postgres from 'postgres';
-import { PostgresStore, SQLiteStore, type MemoryStore, type SearchOptions } from '../../src';
+import { PostgresStore, SQLiteStore, matchesWhere, validateWhere, type Json, type MemoryStore, type SearchOptions, type Where } from '../../src';
 import { parseQuery, words, type QueryNode } from '../../src/search/query';
 import { isStopWord } from '../../src/search/stop-words';
 import { PG_URL, createPGlite, createTestDatabase, type TestDatabase } from '../helpers/postgres';
 import { report, scale, seed } from '../helpers/reliability';
 
 const QUERIES = scale(2_000, 100_000);
+const FILTERS = scale(2_000, 100_000);
+const FILTERED = 'filtered'; // memories with generated metadata, for the filter property
 const NS = 'corpus';
 const DECOY = 'corpus-decoy'; // the same texts under other ids: must never show up
 
@@ -139,9 +150,77 @@ const query = fc.oneof(
   { weight: 1, arbitrary: bracketFlood },
   { weight: 1, arbitrary: manyWords },
 );
+// ---------------------------------------------------------------- metadata and filters
+
+/** Values of mixed JSON types that look alike across types: 2 and '2', true and 1 and 'true', null and missing, é and z, astral and BMP. */
+const NUMBERS = [-1, 0, 0.5, 1, 2, 10, 1e21];
+const STRINGS = ['', 'a', 'A', 'chat', 'Chat', 'é', 'z', '😀', '\ufb00', '1', '2', 'true', 'null', 'ab'];
+const SCALARS: Json[] = [...NUMBERS, ...STRINGS, true, false, null];
+const KEYS = ['a', 'b', 'n', 's', 'arr', 'o', 'x'];
+const PATHS = ['a', 'b', 'n', 's', 'arr', 'o', 'x.y', 'x.z', 'x.y.z', 'missing', 'o.k'];
+
+/** Metadata of memory `i`: each key present or not, holding a scalar, an array of scalars or an object, from a seeded choice. */
+function mixedMetadata(i: number): Record<string, Json> {
+  let state = (i + 1) * 2654435761;
+  const next = (n: number) => {
+    state = (Math.imul(state ^ (state >>> 15), 2246822507) + 0x9e3779b9) >>> 0;
+    return state % n;
+  };
+  const value = (depth: number): Json => {
+    const kind = next(depth > 0 ? 5 : 8);
+    if (kind <= 2) return SCALARS[next(SCALARS.length)];
+    if (kind === 3) return Array.from({ length: next(4) }, () => SCALARS[next(SCALARS.length)]);
+    if (kind === 4) return { y: value(depth + 1), z: value(depth + 1) };
+    return SCALARS[next(SCALARS.length)];
+  };
+  return Object.fromEntries(KEYS.filter(() => next(3) > 0).map((k) => [k, value(0)]));
+}
+
+const scalarArb = fc.constantFrom<Json>(...SCALARS) as fc.Arbitrary<string | number | boolean | null>;
+const rangeArb = fc.constantFrom<string | number>(...NUMBERS, ...STRINGS);
+const operatorsArb = fc
+  .record(
+    {
+      $eq: scalarArb,
+      $ne: scalarArb,
+      $gt: rangeArb,
+      $gte: rangeArb,
+      $lt: rangeArb,
+      $lte: rangeArb,
+      $in: fc.array(scalarArb, { maxLength: 4 }),
+      $nin: fc.array(scalarArb, { maxLength: 4 }),
+      $exists: fc.boolean(),
+      $contains: scalarArb,
+    },
+    { requiredKeys: [] },
+  )
+  .filter((ops) => Object.keys(ops).length > 0 && Object.keys(ops).length <= 3);
+const conditionArb = fc.oneof(
+  { weight: 2, arbitrary: scalarArb },
+  { weight: 5, arbitrary: operatorsArb },
+  { weight: 1, arbitrary: operatorsArb.map((ops) => ({ $not: ops })) },
+);
+const whereArb: fc.Arbitrary<Where> = fc.letrec<{ where: Where }>((tie) => ({
+  where: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    { weight: 6, arbitrary: fc.dictionary(fc.constantFrom(...PATHS), conditionArb, { minKeys: 1, maxKeys: 2 }) as fc.Arbitrary<Where> },
+    { weight: 1, arbitrary: fc.array(tie('where'), { minLength: 1, maxLength: 3 }).map((w) => ({ $or: w })) },
+    { weight: 1, arbitrary: fc.array(tie('where'), { minLength: 1, maxLength: 3 }).map((w) => ({ $and: w })) },
+    { weight: 1, arbitrary: tie('where').map((w) => ({ $not: w })) },
+  ),
+})).where;
+const windowArb = fc.option(
+  fc.record({ since: fc.option(fc.integer({ min: 0, max: 30 }), { nil: undefined }), until: fc.option(fc.integer({ min: 0, max: 30 }), { nil: undefined }) }),
+  { nil: undefined, freq: 3 },
+);
+/** Minute `m` of the corpus's day, as the memories' timestamps are. */
+const minute = (m: number) => new Date(Date.UTC(2025, 0, 1, 0, m));
+
 const options = fc.record({
   mode: fc.constantFrom<SearchOptions['mode']>(undefined, 'all', 'any'),
   tags: fc.oneof({ weight: 4, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.subarray(TAGS, { maxLength: 2 }) }),
+  where: fc.oneof({ weight: 3, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: whereArb }),
+  window: windowArb,
 });
 
 /** True when a phrase holds a stop word between two other words: the one documented difference. */
@@ -230,10 +309,13 @@ describe('query safety: generated queries on SQLite and PostgreSQL', () => {
       const blank = await b.query?.(`SELECT cp FROM unnest($1::int[]) AS cp WHERE to_tsvector('simple', chr(cp)) = ''::tsvector`, all);
       for (const { cp } of blank ?? []) notLetters.add(cp);
     }
-    const memories = TEXTS.flatMap((content, i) => [
-      { id: `m${i}`, namespace: NS, content, tags: TAGS.filter((_, t) => (i + t) % 3 === 0), metadata: { i }, timestamp: new Date(Date.UTC(2025, 0, 1, 0, i)) },
-      { id: `d${i}`, namespace: DECOY, content, tags: TAGS, metadata: { i }, timestamp: new Date(Date.UTC(2025, 0, 1, 0, i)) },
-    ]);
+    const memories = [
+      ...TEXTS.flatMap((content, i) => [
+        { id: `m${i}`, namespace: NS, content, tags: TAGS.filter((_, t) => (i + t) % 3 === 0), metadata: mixedMetadata(i), timestamp: minute(i) },
+        { id: `d${i}`, namespace: DECOY, content, tags: TAGS, metadata: mixedMetadata(i), timestamp: minute(i) },
+      ]),
+      ...Array.from({ length: 300 }, (_, i) => ({ id: `f${i}`, namespace: FILTERED, content: `filtered memory ${i}`, metadata: mixedMetadata(1000 + i), timestamp: minute(i % 31) })),
+    ];
     for (const b of backends) {
       await b.store.saveMany(memories);
       before.set(b.name, await snapshot(b.store));
@@ -266,12 +348,24 @@ describe('query safety: generated queries on SQLite and PostgreSQL', () => {
     const started = Date.now();
     await fc.assert(
       fc.asyncProperty(query, options, async (q, opts) => {
-        const searchOptions: SearchOptions = { namespace: NS, limit: 10_000, ...(opts.mode ? { mode: opts.mode } : {}), ...(opts.tags ? { tags: opts.tags } : {}) };
+        const searchOptions: SearchOptions = {
+          namespace: NS,
+          limit: 10_000,
+          ...(opts.mode ? { mode: opts.mode } : {}),
+          ...(opts.tags ? { tags: opts.tags } : {}),
+          ...(opts.where ? { where: opts.where } : {}),
+          ...(opts.window?.since !== undefined ? { since: minute(opts.window.since) } : {}),
+          ...(opts.window?.until !== undefined ? { until: minute(opts.window.until) } : {}),
+        };
         const results = await Promise.all(backends.map((b) => b.store.search(q, searchOptions)));
+        const where = validateWhere(opts.where);
         results.forEach((hits) => {
           for (const hit of hits) {
             if (hit.namespace !== NS) throw new Error(`a hit from namespace ${hit.namespace}`);
             for (const tag of opts.tags ?? []) if (!hit.tags.includes(tag)) throw new Error(`a hit without tag ${tag}`);
+            if (!matchesWhere(where, hit.metadata)) throw new Error(`a hit (${hit.id}) that does not satisfy the filter`);
+            if (searchOptions.since && hit.timestamp < searchOptions.since) throw new Error(`a hit (${hit.id}) before since`);
+            if (searchOptions.until && hit.timestamp >= searchOptions.until) throw new Error(`a hit (${hit.id}) at or after until`);
           }
         });
         const [sqlite, ...pg] = results.map((hits) => hits.map((h) => h.id).sort());
@@ -314,6 +408,47 @@ describe('query safety: generated queries on SQLite and PostgreSQL', () => {
       errors: 0,
       dataChanged: 0,
       ms,
+    });
+  }, scale(180_000, 3_600_000));
+
+  it(`${FILTERS} generated metadata filters: every backend lists and counts exactly the reference's memories`, async () => {
+    const runSeed = seed();
+    const all = (await backends[0].store.list({ namespace: FILTERED })).reverse(); // oldest first, for the reference
+    let nonEmpty = 0;
+    let total = 0;
+    const started = Date.now();
+    await fc.assert(
+      fc.asyncProperty(whereArb, windowArb, async (where, window) => {
+        const since = window?.since === undefined ? undefined : minute(window.since);
+        const until = window?.until === undefined ? undefined : minute(window.until);
+        const tree = validateWhere(where);
+        const expected = all
+          .filter((m) => matchesWhere(tree, m.metadata) && (!since || m.timestamp >= since) && (!until || m.timestamp < until))
+          .sort((a, b) => b.timestamp.getTime() - a.timestamp.getTime() || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
+          .map((m) => m.id);
+        if (expected.length) nonEmpty++;
+        total += expected.length;
+        const opts = { namespace: FILTERED, where, ...(since ? { since } : {}), ...(until ? { until } : {}) };
+        for (const b of backends) {
+          const ids = (await b.store.list(opts)).map((m) => m.id);
+          if (JSON.stringify(ids) !== JSON.stringify(expected)) {
+            throw new Error(`${b.name} listed ${ids.length} memories, the reference ${expected.length}: ${JSON.stringify(where)} ${JSON.stringify(window)}`);
+          }
+          const n = await b.store.count(opts);
+          if (n !== expected.length) throw new Error(`${b.name} counted ${n}, the reference ${expected.length}: ${JSON.stringify(where)}`);
+        }
+      }),
+      { numRuns: FILTERS, seed: runSeed, endOnFailure: false },
+    );
+    report('generated filters', {
+      seed: runSeed,
+      filters: FILTERS,
+      backends: backends.map((b) => b.name).join('+'),
+      memories: all.length,
+      filtersWithMatches: nonEmpty,
+      averageMatches: +(total / FILTERS).toFixed(1),
+      mismatches: 0,
+      ms: Date.now() - started,
     });
   }, scale(180_000, 3_600_000));
 });

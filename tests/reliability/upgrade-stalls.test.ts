@@ -20,6 +20,8 @@
  * `npm run test:upgrade-stalls -- --rows 1m`.
  */
 import { afterAll, describe, expect, it, test } from '@jest/globals';
+import { readMigrations } from '../../src/migrate/locate';
+import { isOnline } from '../../src/migrate/online';
 import { PG_URL, createTestDatabase } from '../helpers/postgres';
 import { earlierReleases, type Release } from '../helpers/releases';
 import { report, scale } from '../helpers/reliability';
@@ -42,6 +44,7 @@ const LOCKS: Record<string, { reader: boolean; writer: boolean }> = {
   '0003_save-order': { reader: true, writer: true },
   '0004_search-index': { reader: false, writer: false },
   '0005_search-index-triggers': { reader: false, writer: true },
+  '0007_expiry': { reader: true, writer: true },
 };
 const TIMEOUT = scale(120_000, 3_600_000);
 
@@ -72,10 +75,13 @@ describe('reader and writer stalls during upgrades: SQLite', () => {
       const writerMayFail = batchMs >= 4_500;
       expect({ tag: m.tag, readerErrors: m.reader.errors, writerErrors: writerMayFail ? 0 : m.writer.errors }).toEqual({ tag: m.tag, readerErrors: 0, writerErrors: 0 });
       expect({ tag: m.tag, readerStalledASecond: m.reader.maxMs >= 1000 }).toEqual({ tag: m.tag, readerStalledASecond: false });
-      if (m.ms >= 50) expect({ tag: m.tag, readerOps: m.reader.ops > 0 }).toEqual({ tag: m.tag, readerOps: true }); // a reader ran during it (a 3 ms migration may fall between two reads)
+      // the reader ran meanwhile (a migration of a few milliseconds, as adding a column is, may fall between two reads)
+      if (m.ms >= 50) expect(m.reader.ops).toBeGreaterThan(0);
     }
   }, TIMEOUT);
 });
+
+/** The PostgreSQL migrations that run online. */
 
 describe('reader and writer stalls during upgrades: PostgreSQL server', () => {
   if (!PG_URL) {
@@ -83,22 +89,31 @@ describe('reader and writer stalls during upgrades: PostgreSQL server', () => {
     return;
   }
   const { releases } = earlierReleases('postgres', tmp.file('pg-releases'));
-  it.each(releases.map((r) => [r.name, r] as [string, Release]))(`from %s, ${ROWS} rows: online migrations keep nobody waiting, the others only whom they must`, async (name, release) => {
+  it.each(releases.map((r) => [r.name, r] as [string, Release]))(`from %s, ${ROWS} rows: no lock wait during an online migration, none over a second during another`, async (name, release) => {
     const db = await createTestDatabase('stalls');
     try {
       const r = await measurePostgres(db.url, release, ROWS);
       log(r);
-      for (const m of r.migrations) {
+      r.migrations.forEach((m, i) => {
         const locks = LOCKS[m.tag];
+        // A wait sampled right after a migration that locks (0003, 0007: ALTER TABLE) may be counted in the next one:
+        // the sampler runs every 10 ms, a migration that adds a column takes about 5. One such sample is tolerated.
+        const after = i > 0 ? LOCKS[r.migrations[i - 1].tag] : undefined;
+        const tolerated = (waits: number, may: boolean | undefined, prev: boolean | undefined) => (may || (prev && waits <= 1) ? waits : 0);
         expect({ tag: m.tag, online: m.online, reader: m.reader.lockWaits, writer: m.writer.lockWaits, errors: m.reader.errors + m.writer.errors }).toEqual({
           tag: m.tag,
           online: m.tag !== '0000_init' && !locks,
-          reader: locks?.reader ? m.reader.lockWaits : 0,
-          writer: locks?.writer ? m.writer.lockWaits : 0,
+          reader: tolerated(m.reader.lockWaits, locks?.reader, after?.reader),
+          writer: tolerated(m.writer.lockWaits, locks?.writer, after?.writer),
           errors: 0,
         });
-        expect({ tag: m.tag, readerStalledASecond: m.reader.maxMs >= 1000 }).toEqual({ tag: m.tag, readerStalledASecond: false });
-      }
+        // Writers may wait for a transaction that must lock them out (0005 queues every row: seconds at 1M).
+        expect({ tag: m.tag, readerStalledASecond: m.reader.maxMs >= 1000, writerStalledASecond: !locks?.writer && m.writer.maxMs >= 1000 }).toEqual({
+          tag: m.tag,
+          readerStalledASecond: false,
+          writerStalledASecond: false,
+        });
+      });
     } finally {
       await db.drop();
     }

@@ -64,6 +64,20 @@ async function checkThroughStore(store: MemoryStore, racers: number): Promise<vo
   expect(await store.search(`old${ROWS - 1}x`, { namespace: NS })).toEqual([]);
   await store.save({ id: 'new-1', namespace: NS, content: 'heirloom saved after the upgrade' });
   expect((await store.search('heirloom saved upgrade', { namespace: NS })).map((m) => m.id)).toEqual(['new-1']);
+  // What the new schema brings works on old rows: filters, time ranges, pages, update, expiry.
+  expect(await store.count({ namespace: NS, where: { i: { $lt: 10 } } })).toBe(9); // old-0 was rewritten without metadata
+  expect(await store.count({ namespace: NS, until: new Date(Date.UTC(2024, 0, 1) + 5) })).toBe(4);
+  const page = await store.listPage({ namespace: NS, where: { i: { $gte: 1, $lt: 4 } }, limit: 2 });
+  expect(page.memories.map((m) => m.id)).toEqual(['old-3', 'old-2']);
+  expect((await store.listPage({ namespace: NS, where: { i: { $gte: 1, $lt: 4 } }, limit: 2, cursor: page.cursor! })).memories.map((m) => m.id)).toEqual(['old-1']);
+  expect((await store.update('old-1', { metadata: { touched: true } }, NS))!.metadata).toEqual({ i: 1, touched: true });
+  expect((await store.get('old-2', NS))!.expiresAt).toBeUndefined();
+  await store.update('old-2', { expiresAt: new Date(Date.now() - 1000) }, NS);
+  expect(await store.get('old-2', NS)).toBeNull();
+  expect(await store.purgeExpired()).toBe(1);
+  expect(await store.search('old2x', { namespace: NS })).toEqual([]);
+  expect(await store.deleteMany({ namespace: NS, where: { i: 3 } })).toBe(1);
+  expect(await store.count(NS)).toBe(ROWS - 2);
 }
 
 describe('upgrades from every earlier release, with data: SQLite, six processes at once', () => {
@@ -93,6 +107,9 @@ describe('upgrades from every earlier release, with data: SQLite, six processes 
       const old = db.prepare(`SELECT count(*) AS n, sum(content = 'heirloom note ' || substr(id, 5) || ' kept since the old release; token old' || substr(id, 5) || 'x') AS same FROM memories WHERE namespace = ?`).get(NS);
       expect(old).toEqual({ n: ROWS, same: ROWS });
       expect(db.prepare(`SELECT count(*) AS n FROM memories_fts WHERE memories_fts MATCH 'heirloom'`).get()).toEqual({ n: ROWS });
+      expect(db.prepare(`SELECT count(*) AS n FROM memories WHERE namespace = ? AND expires_at IS NULL`).get(NS)).toEqual({ n: ROWS });
+      expect(db.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'memories_expires_idx'`).get()).toEqual({ name: 'memories_expires_idx' });
+      expect(db.prepare(`SELECT v FROM memories_fts_config WHERE k = 'secure-delete'`).get()).toEqual({ v: 1 });
     });
     sqliteIntegrity(file);
 
@@ -120,10 +137,15 @@ describe('upgrades from every earlier release, with data: PostgreSQL', () => {
     const [old] = await query<{ n: number; same: number; fts: number }>(
       `SELECT count(*)::int AS n,
               count(*) FILTER (WHERE content = 'heirloom note ' || substr(id, 5) || ' kept since the old release; token old' || substr(id, 5) || 'x')::int AS same,
-              count(*) FILTER (WHERE search_vector @@ to_tsquery('english', 'heirloom'))::int AS fts
+              count(*) FILTER (WHERE search_vector @@ to_tsquery('english', 'heirloom'))::int AS fts,
+              count(*) FILTER (WHERE expires_at IS NULL)::int AS lasting
        FROM aimemo.memories WHERE namespace = '${NS}'`,
     );
-    expect(old).toEqual({ n: ROWS, same: ROWS, fts: ROWS });
+    expect(old).toEqual({ n: ROWS, same: ROWS, fts: ROWS, lasting: ROWS });
+    const [index] = await query<{ valid: boolean }>(
+      `SELECT i.indisvalid AS valid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = 'memories_expires_idx'`,
+    );
+    expect(index).toEqual({ valid: true });
   };
 
   describe('PGlite (one process)', () => {

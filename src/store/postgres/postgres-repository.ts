@@ -4,7 +4,7 @@
  * (English `tsvector`, GIN-indexed) and `to_tsquery('english', $1)`, ranking
  * through the impact-ordered search index (search-index.ts).
  */
-import { and, asc, count, countDistinct, eq, gt, inArray, sql, type SQL } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import { PgDialect } from 'drizzle-orm/pg-core';
 import type postgresType from 'postgres';
 import { AIMEMO_SCHEMA, memories, parsePgTimestamp } from '../../../drizzle/postgres';
@@ -12,11 +12,13 @@ import { appliedPostgresVersion, migratePostgres, rowsOf, type AnyPgDatabase } f
 import type { SchemaStatus } from '../../migrate/schema-version';
 import type { DocKey } from '../../search/top-k';
 import type { Json, Memory, TableStats } from '../../types';
-import type { Anchor, KeyedMemory, MemoryRepository, OptimizeParams, OptimizeStep, PageParams, TracedStatement } from '../repository';
+import { IndexCache, parseIndexName, type IndexedPaths, type MetadataIndexInfo } from '../metadata-index';
+import type { Anchor, ApplyPatch, CountParams, DeleteParams, KeyedMemory, MemoryRepository, OptimizeParams, OptimizeStep, PageParams, TracedStatement } from '../repository';
 import { StoreClosedError, ValidationError } from '../../errors';
 import type { PostgresConnection, UseOptions } from './connect';
-import { filterSql } from './filters';
+import { filterSql, liveSql } from './filters';
 import { PostgresSearchIndex } from './search-index';
+import { indexExpression } from './where-sql';
 
 /** Rows per upsert statement (one JSON parameter each). */
 const UPSERT_CHUNK = 5000;
@@ -66,6 +68,7 @@ function jsonChunks(rows: Memory[]): string[] {
       metadata: m.metadata,
       tags: m.tags,
       timestamp: m.timestamp.toISOString(),
+      expires_at: m.expiresAt?.toISOString() ?? null,
       blk: Math.floor(i / SEQ_BLOCK),
       place: (i % SEQ_BLOCK) + 1,
     });
@@ -81,26 +84,11 @@ function jsonChunks(rows: Memory[]): string[] {
   return chunks;
 }
 
-/** Ids per `getMany` query: one parameter each, far below PostgreSQL's 65,535. */
-const IDS_PER_QUERY = 10_000;
-
-const columns = {
-  id: memories.id,
-  namespace: memories.namespace,
-  content: memories.content,
-  metadata: memories.metadata,
-  tags: memories.tags,
-  timestamp: memories.timestamp,
-};
-
-/** Orders text by its bytes, as SQLite does, whatever the database's collation. */
-const byteOrder = (column: typeof memories.namespace): SQL => sql`${column} COLLATE "C"`;
-
 
 /** Renders statements to text and parameters. */
 const dialect = new PgDialect();
 
-const COLUMNS = sql.raw(`m.id, m.namespace, m.content, m.metadata, m.tags, m."timestamp"`);
+const COLUMNS = sql.raw(`m.id, m.namespace, m.content, m.metadata, m.tags, m."timestamp", m.expires_at`);
 
 interface MemoryRow {
   id: string;
@@ -109,11 +97,12 @@ interface MemoryRow {
   metadata: Record<string, Json> | string;
   tags: string[];
   timestamp: string | Date;
+  expires_at: string | Date | null;
 }
 
 /** A row as postgres.js (timestamps as text, through Drizzle's parsers) or PGlite returns it. */
 function toMemory(r: MemoryRow): Memory {
-  return {
+  const memory: Memory = {
     id: r.id,
     namespace: r.namespace,
     content: r.content,
@@ -121,7 +110,12 @@ function toMemory(r: MemoryRow): Memory {
     tags: r.tags,
     timestamp: parsePgTimestamp(r.timestamp),
   };
+  if (r.expires_at !== null && r.expires_at !== undefined) memory.expiresAt = parsePgTimestamp(r.expires_at);
+  return memory;
 }
+
+/** Lets other work run between two batches of a long purge. */
+const breather = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 export class PostgresRepository implements MemoryRepository {
   readonly dialect = 'postgres' as const;
@@ -129,6 +123,7 @@ export class PostgresRepository implements MemoryRepository {
   readonly index = new PostgresSearchIndex((query) => this.execute(query));
   /** The same index for maintenance (backfill, fold): not bounded by statementTimeout, as migrations and VACUUM are not. */
   readonly #maintenance = new PostgresSearchIndex((query) => this.execute(query, { bounded: false }));
+  readonly #indexes = new IndexCache();
   tracer?: (statement: TracedStatement) => void;
 
   constructor(
@@ -186,8 +181,8 @@ export class PostgresRepository implements MemoryRepository {
 
   /**
    * ```sql
-   * INSERT INTO aimemo.memories (namespace, id, content, metadata, tags, "timestamp")
-   * SELECT … FROM jsonb_to_recordset($1::text::jsonb) AS r(namespace text, id text, content text, metadata jsonb, tags text[], "timestamp" timestamptz)
+   * INSERT INTO aimemo.memories (namespace, id, content, metadata, tags, "timestamp", expires_at, seq)
+   * SELECT … FROM jsonb_to_recordset($1::text::jsonb) AS r(namespace text, id text, content text, metadata jsonb, tags text[], "timestamp" timestamptz, expires_at timestamptz, …)
    * ORDER BY r.namespace COLLATE "C", r.id COLLATE "C"
    * ON CONFLICT (namespace, id) DO UPDATE SET content = excluded.content, …
    * ```
@@ -212,17 +207,18 @@ export class PostgresRepository implements MemoryRepository {
     const upsert = (json: string[], bases: SQL) => {
       const source = sql.join(
         json.map((chunk) => sql`SELECT * FROM jsonb_to_recordset(${chunk}::text::jsonb)
-          AS r("namespace" text, "id" text, "content" text, "metadata" jsonb, "tags" text[], "timestamp" timestamptz, "blk" int, "place" int)`),
+          AS r("namespace" text, "id" text, "content" text, "metadata" jsonb, "tags" text[], "timestamp" timestamptz, "expires_at" timestamptz, "blk" int, "place" int)`),
         sql` UNION ALL `,
       );
       return sql`
         WITH b AS (${bases})
-        INSERT INTO ${memories} ("namespace", "id", "content", "metadata", "tags", "timestamp", "seq")
-        SELECT r."namespace", r."id", r."content", r."metadata", r."tags", r."timestamp", b.bases[r.blk + 1] * 1048576 + r.place
+        INSERT INTO ${memories} ("namespace", "id", "content", "metadata", "tags", "timestamp", "expires_at", "seq")
+        SELECT r."namespace", r."id", r."content", r."metadata", r."tags", r."timestamp", r."expires_at", b.bases[r.blk + 1] * 1048576 + r.place
         FROM (${source}) r, b
         ORDER BY r."namespace" COLLATE "C", r."id" COLLATE "C"
         ON CONFLICT ("namespace", "id") DO UPDATE SET
-          "content" = excluded."content", "metadata" = excluded."metadata", "tags" = excluded."tags", "timestamp" = excluded."timestamp", "seq" = excluded."seq"`;
+          "content" = excluded."content", "metadata" = excluded."metadata", "tags" = excluded."tags", "timestamp" = excluded."timestamp",
+          "expires_at" = excluded."expires_at", "seq" = excluded."seq"`;
     };
     // One sequence value per SEQ_BLOCK rows of the call, taken in order (a sequence only grows): seq grows with the place.
     const blocks = Math.ceil(rows.length / SEQ_BLOCK);
@@ -250,13 +246,81 @@ export class PostgresRepository implements MemoryRepository {
     });
   }
 
-  async get(namespace: string, id: string): Promise<Memory | null> {
-    const rows = rowsOf<MemoryRow>(await this.execute(sql`SELECT ${COLUMNS} FROM ${memories} m WHERE m.namespace = ${namespace} AND m.id = ${id}`));
+  /** The paths with a metadata expression index, read from the catalog at most once a minute. */
+  private async indexed(): Promise<IndexedPaths> {
+    if (this.#indexes.stale) this.#indexes.set((await this.metadataIndexes()).filter((i) => i.valid));
+    return this.#indexes.paths;
+  }
+
+  async get(namespace: string, id: string, now: Date): Promise<Memory | null> {
+    const rows = rowsOf<MemoryRow>(await this.execute(sql`SELECT ${COLUMNS} FROM ${memories} m WHERE m.namespace = ${namespace} AND m.id = ${id} AND ${liveSql(now)}`));
     return rows.length ? toMemory(rows[0]) : null;
   }
 
-  async remove(namespace: string, id: string): Promise<boolean> {
-    return rowsOf(await this.execute(sql`DELETE FROM ${memories} WHERE namespace = ${namespace} AND id = ${id} RETURNING 1`)).length > 0;
+  /** Deletes expired rows too (they are gone either way); RETURNING tells whether it was live. */
+  async remove(namespace: string, id: string, now: Date): Promise<boolean> {
+    const rows = rowsOf<{ live: boolean }>(
+      await this.execute(sql`DELETE FROM ${memories} m WHERE m.namespace = ${namespace} AND m.id = ${id} RETURNING ${liveSql(now)} AS live`),
+    );
+    return rows.length > 0 && rows[0].live;
+  }
+
+  /**
+   * In one transaction: `SELECT … FOR UPDATE` (a concurrent update of the
+   * same memory waits for this one, then reads its result), the patch, and an
+   * `UPDATE` of every column; the generated `search_vector` follows.
+   */
+  async update(namespace: string, id: string, now: Date, apply: ApplyPatch): Promise<Memory | null> {
+    return this.use((db) =>
+      db.transaction(async (tx) => {
+        const rows = rowsOf<MemoryRow>(
+          await tx.execute(this.trace(sql`SELECT ${COLUMNS} FROM ${memories} m WHERE m.namespace = ${namespace} AND m.id = ${id} AND ${liveSql(now)} FOR UPDATE`)),
+        );
+        if (rows.length === 0) return null;
+        const next = apply(toMemory(rows[0]));
+        await tx.execute(
+          this.trace(sql`UPDATE ${memories} SET content = ${next.content}, metadata = ${JSON.stringify(next.metadata)}::text::jsonb,
+            tags = ${sql.param(next.tags)}::text[], "timestamp" = ${next.timestamp.toISOString()}::timestamptz,
+            expires_at = ${next.expiresAt?.toISOString() ?? null}::timestamptz
+            WHERE namespace = ${namespace} AND id = ${id}`),
+        );
+        return next;
+      }),
+    );
+  }
+
+  /** One `DELETE`: atomic. */
+  /** Locks the selected rows in the order every writer uses (ids by bytes: see `clear`), then deletes them. */
+  async deleteMany(params: DeleteParams): Promise<number> {
+    const ids = params.ids === undefined ? sql`` : sql` AND m.id = ANY(${sql.param(params.ids)}::text[])`;
+    const rows = rowsOf<{ n: number }>(
+      await this.execute(sql`WITH locked AS MATERIALIZED (
+          SELECT m.id FROM ${memories} m WHERE m.namespace = ${params.namespace}${filterSql(params, await this.indexed())}${ids}
+          ORDER BY m.id COLLATE "C" FOR UPDATE),
+        gone AS (DELETE FROM ${memories} m USING locked l WHERE m.namespace = ${params.namespace} AND m.id = l.id RETURNING 1)
+        SELECT count(*)::int AS n FROM gone`),
+    );
+    return Number(rows[0].n);
+  }
+
+  /**
+   * Batches of `DELETE … WHERE (namespace, id) IN (SELECT … WHERE expires_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`,
+   * over `memories_expires_idx`; rows another transaction holds are left for the next purge.
+   */
+  async purgeExpired(now: Date, batch: number): Promise<number> {
+    let deleted = 0;
+    for (;;) {
+      const rows = rowsOf<{ n: number }>(
+        await this.execute(sql`WITH gone AS (DELETE FROM ${memories} WHERE (namespace, id) IN (
+            SELECT namespace, id FROM ${memories} WHERE expires_at <= ${now.toISOString()}::timestamptz LIMIT ${batch} FOR UPDATE SKIP LOCKED)
+          RETURNING 1)
+          SELECT count(*)::int AS n FROM gone`),
+      );
+      const n = Number(rows[0].n);
+      deleted += n;
+      if (n < batch) return deleted;
+      await breather();
+    }
   }
 
   async indexQueued(onBatch?: (done: number) => void): Promise<number> {
@@ -283,7 +347,7 @@ export class PostgresRepository implements MemoryRepository {
    * ```
    * Rows saved before 0003_save-order have no seq: among them a timestamp tie is no neighbour.
    */
-  async neighbors(namespace: string, anchors: Anchor[], window: number): Promise<Map<DocKey, DocKey[]>> {
+  async neighbors(namespace: string, anchors: Anchor[], window: number, now: Date): Promise<Map<DocKey, DocKey[]>> {
     const found = new Map<DocKey, DocKey[]>(anchors.map((a) => [a.key, []]));
     if (anchors.length === 0 || window < 1) return found;
     const side = (a: Anchor, before: boolean) => {
@@ -291,6 +355,7 @@ export class PostgresRepository implements MemoryRepository {
       const at = new Date(a.ts).toISOString();
       return sql`(SELECT ${String(a.key)}::text AS anchor, m.id FROM ${memories} m
         WHERE m.namespace = ${namespace} AND (m."timestamp", m.seq) ${sql.raw(before ? '<' : '>')} (${at}::timestamptz, ${a.seq}::bigint)
+          AND (m.expires_at IS NULL OR m.expires_at > ${now.toISOString()}::timestamptz)
         ORDER BY m."timestamp" ${dir}, m.seq ${dir}
         LIMIT ${window})`;
     };
@@ -300,75 +365,82 @@ export class PostgresRepository implements MemoryRepository {
     return found;
   }
 
-  /** Newest first, on `memories_ns_ts_id_idx` (ids by bytes); `LIMIT NULL` is no limit. */
+  /**
+   * Newest first, on `memories_ns_ts_id_idx` (ids by bytes); `LIMIT NULL` is no
+   * limit. `after`: keyset paging, `"timestamp" <= $ts` bounds the index scan
+   * (PostgreSQL cannot use the row comparison, with its collation, as a bound)
+   * and the row comparison breaks ties by id.
+   */
   async page(params: PageParams): Promise<Memory[]> {
+    const after = params.after
+      ? sql` AND m."timestamp" <= ${params.after.timestamp.toISOString()}::timestamptz
+          AND (m."timestamp", m.id COLLATE "C") < (${params.after.timestamp.toISOString()}::timestamptz, ${params.after.id}::text)`
+      : sql``;
     const rows = rowsOf<MemoryRow>(
-      await this.execute(sql`SELECT ${COLUMNS} FROM ${memories} m WHERE m.namespace = ${params.namespace}${filterSql(params)}
+      await this.execute(sql`SELECT ${COLUMNS} FROM ${memories} m WHERE m.namespace = ${params.namespace}${filterSql(params, await this.indexed())}${after}
         ORDER BY m."timestamp" DESC, m.id COLLATE "C" DESC LIMIT ${params.limit ?? null} OFFSET ${params.offset}`),
     );
     return rows.map(toMemory);
   }
 
-  async count(namespace: string): Promise<number> {
-    const [row] = await this.use((db) => db.select({ n: count() }).from(memories).where(eq(memories.namespace, namespace)));
-    return row.n;
+  async count(params: CountParams): Promise<number> {
+    const rows = rowsOf<{ n: number }>(
+      await this.execute(sql`SELECT count(*)::int AS n FROM ${memories} m WHERE m.namespace = ${params.namespace}${filterSql(params, await this.indexed())}`),
+    );
+    return Number(rows[0].n);
   }
 
   /**
    * One statement. It locks the namespace's memories first, in the order
    * every writer uses (ids by bytes, as `upsertMany`), so a `clear` racing a
    * `saveMany` waits instead of deadlocking; then deletes them, then the
-   * namespace's index (its row in search_namespaces included, so the delete
-   * trigger finds nothing left to unindex row by row):
+   * namespace's search index (its row in search_namespaces included, so the
+   * delete trigger finds nothing left to unindex row by row); returns how
+   * many were live:
    * ```sql
    * WITH locked AS MATERIALIZED (SELECT id FROM aimemo.memories WHERE namespace = $1 ORDER BY id COLLATE "C" FOR UPDATE),
-   *      gone AS (DELETE FROM aimemo.memories m USING locked l WHERE m.namespace = $1 AND m.id = l.id RETURNING 1),
+   *      gone AS (DELETE FROM aimemo.memories m USING locked l WHERE m.namespace = $1 AND m.id = l.id RETURNING <live>),
    *      s AS (DELETE FROM aimemo.search_namespaces WHERE namespace = $1 AND (SELECT count(*) FROM gone) >= 0 RETURNING ns), …
-   * SELECT count(*)::int AS n FROM gone
+   * SELECT count(*) FILTER (WHERE live)::int AS n FROM gone
    * ```
    */
-  async clear(namespace: string): Promise<number> {
-    const result = await this.execute(sql`
-      WITH locked AS MATERIALIZED (SELECT m.id FROM ${memories} m WHERE m.namespace = ${namespace} ORDER BY m.id COLLATE "C" FOR UPDATE),
-      gone AS (DELETE FROM ${memories} m USING locked l WHERE m.namespace = ${namespace} AND m.id = l.id RETURNING 1),
-      -- The index only after the memories: a writer holding memories waits on no index row clear holds.
-      s AS (DELETE FROM aimemo.search_namespaces WHERE namespace = ${namespace} AND (SELECT count(*) FROM gone) >= 0 RETURNING ns),
-      p AS (DELETE FROM aimemo.search_postings WHERE ns IN (SELECT ns FROM s) RETURNING 1),
-      t AS (DELETE FROM aimemo.search_terms WHERE ns IN (SELECT ns FROM s) RETURNING 1),
-      l AS (DELETE FROM aimemo.search_log WHERE ns IN (SELECT ns FROM s) RETURNING 1),
-      q AS (DELETE FROM aimemo.search_pending WHERE namespace = ${namespace} RETURNING 1)
-      SELECT count(*)::int AS n FROM gone`);
-    return rowsOf<{ n: number }>(result)[0].n;
+  async clear(namespace: string, now: Date): Promise<number> {
+    const rows = rowsOf<{ n: number }>(
+      await this.execute(sql`
+        WITH locked AS MATERIALIZED (SELECT m.id FROM ${memories} m WHERE m.namespace = ${namespace} ORDER BY m.id COLLATE "C" FOR UPDATE),
+        gone AS (DELETE FROM ${memories} m USING locked l WHERE m.namespace = ${namespace} AND m.id = l.id RETURNING ${liveSql(now)} AS live),
+        -- The index only after the memories: a writer holding memories waits on no index row clear holds.
+        s AS (DELETE FROM aimemo.search_namespaces WHERE namespace = ${namespace} AND (SELECT count(*) FROM gone) >= 0 RETURNING ns),
+        p AS (DELETE FROM aimemo.search_postings WHERE ns IN (SELECT ns FROM s) RETURNING 1),
+        t AS (DELETE FROM aimemo.search_terms WHERE ns IN (SELECT ns FROM s) RETURNING 1),
+        l AS (DELETE FROM aimemo.search_log WHERE ns IN (SELECT ns FROM s) RETURNING 1),
+        q AS (DELETE FROM aimemo.search_pending WHERE namespace = ${namespace} RETURNING 1)
+        SELECT count(*) FILTER (WHERE live)::int AS n FROM gone`),
+    );
+    return Number(rows[0].n);
   }
 
-  async namespaces(): Promise<string[]> {
-    const rows = await this.use((db) =>
-      db.select({ namespace: memories.namespace }).from(memories).groupBy(memories.namespace).orderBy(byteOrder(memories.namespace)),
+  /** Namespaces in byte order (`COLLATE "C"`), as SQLite orders them; each kept when a live memory holds it (a probe that stops at the first). */
+  async namespaces(now: Date): Promise<string[]> {
+    const rows = rowsOf<{ namespace: string }>(
+      await this.execute(sql`SELECT n.namespace FROM (SELECT DISTINCT namespace FROM ${memories}) n
+        WHERE EXISTS (SELECT 1 FROM ${memories} m WHERE m.namespace = n.namespace AND ${liveSql(now)}) ORDER BY n.namespace COLLATE "C"`),
     );
     return rows.map((r) => r.namespace);
   }
 
-  async stats(): Promise<TableStats> {
-    const [row] = await this.use((db) =>
-      db
-        .select({
-          totalMemories: count(),
-          namespaces: countDistinct(memories.namespace),
-          avgSize: sql<string | null>`avg(length(${memories.content}))`,
-        })
-        .from(memories),
+  async stats(now: Date): Promise<TableStats> {
+    const [row] = rowsOf<{ total: number | string; namespaces: number | string; avg: number | string | null }>(
+      await this.execute(sql`SELECT count(*) AS total, count(DISTINCT m.namespace) AS namespaces, avg(length(m.content)) AS avg FROM ${memories} m WHERE ${liveSql(now)}`),
     );
-    return { totalMemories: row.totalMemories, namespaces: row.namespaces, avgSize: Number(row.avgSize ?? 0) };
+    return { totalMemories: Number(row.total), namespaces: Number(row.namespaces), avgSize: Number(row.avg ?? 0) };
   }
 
-  async namespaceCounts(): Promise<{ namespace: string; count: number }[]> {
-    return this.use((db) =>
-      db
-        .select({ namespace: memories.namespace, count: count() })
-        .from(memories)
-        .groupBy(memories.namespace)
-        .orderBy(byteOrder(memories.namespace)),
+  async namespaceCounts(now: Date): Promise<{ namespace: string; count: number }[]> {
+    const rows = rowsOf<{ namespace: string; count: number | string }>(
+      await this.execute(sql`SELECT m.namespace, count(*) AS count FROM ${memories} m WHERE ${liveSql(now)} GROUP BY m.namespace ORDER BY m.namespace COLLATE "C"`),
     );
+    return rows.map((r) => ({ namespace: r.namespace, count: Number(r.count) }));
   }
 
   /**
@@ -379,24 +451,64 @@ export class PostgresRepository implements MemoryRepository {
    * "C"` every page would read and sort the whole namespace, even when the
    * database's collation is C.UTF-8).
    */
-  async scan(namespace: string, after: string | undefined, limit: number): Promise<Memory[]> {
-    return this.use((db) =>
-      db
-        .select(columns)
-        .from(memories)
-        .where(and(eq(memories.namespace, namespace), after === undefined ? undefined : gt(memories.id, after)))
-        .orderBy(asc(memories.id))
-        .limit(limit),
+  async scan(namespace: string, after: string | undefined, limit: number, now: Date): Promise<Memory[]> {
+    const rows = rowsOf<MemoryRow>(
+      await this.execute(sql`SELECT ${COLUMNS} FROM ${memories} m WHERE m.namespace = ${namespace}${after === undefined ? sql`` : sql` AND m.id > ${after}`}
+        AND ${liveSql(now)} ORDER BY m.id LIMIT ${limit}`),
     );
+    return rows.map(toMemory);
   }
 
-  async getMany(namespace: string, ids: string[]): Promise<Memory[]> {
-    const found: Memory[] = [];
-    for (let i = 0; i < ids.length; i += IDS_PER_QUERY) {
-      const chunk = ids.slice(i, i + IDS_PER_QUERY);
-      found.push(...(await this.use((db) => db.select(columns).from(memories).where(and(eq(memories.namespace, namespace), inArray(memories.id, chunk))))));
-    }
-    return found;
+  /** One statement, the ids as one array parameter. */
+  async getMany(namespace: string, ids: string[], now: Date): Promise<Memory[]> {
+    const rows = rowsOf<MemoryRow>(
+      await this.execute(sql`SELECT ${COLUMNS} FROM ${memories} m WHERE m.namespace = ${namespace} AND m.id = ANY(${sql.param(ids)}::text[]) AND ${liveSql(now)}`),
+    );
+    return rows.map(toMemory);
+  }
+
+  /** The `memories_meta_*` indexes of `aimemo.memories`, with whether each is valid (a failed `CONCURRENTLY` build leaves an invalid one). */
+  async metadataIndexes(): Promise<(MetadataIndexInfo & { valid: boolean })[]> {
+    const rows = rowsOf<{ name: string; valid: boolean }>(
+      await this.execute(sql`SELECT c.relname AS name, i.indisvalid AS valid FROM pg_index i
+        JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_class t ON t.oid = i.indrelid JOIN pg_namespace n ON n.oid = t.relnamespace
+        WHERE n.nspname = ${AIMEMO_SCHEMA} AND t.relname = 'memories'`),
+    );
+    return rows.flatMap((r) => {
+      const info = parseIndexName(r.name);
+      return info ? [{ ...info, valid: r.valid }] : [];
+    });
+  }
+
+  /**
+   * `CREATE INDEX CONCURRENTLY IF NOT EXISTS "memories_meta_number_p" ON aimemo.memories (namespace,
+   * (CASE WHEN jsonb_typeof(metadata -> 'p') = 'number' THEN (metadata -> 'p')::numeric END))` (strings: the
+   * text, `COLLATE "C"`): the very typed value where-sql.ts compares on that path. Not partial: PostgreSQL
+   * keeps statistics on the expression of an index only when it covers every row, and without them a
+   * range is estimated blind. CONCURRENTLY: reads and writes go on while it builds. An invalid index
+   * left by a failed build is dropped and built again. Then `ANALYZE`, for those statistics.
+   */
+  async createMetadataIndex(type: 'number' | 'string', path: string[], name: string): Promise<boolean> {
+    const existing = (await this.metadataIndexes()).find((i) => i.name === name);
+    if (existing?.valid) return false;
+    if (existing) await this.ddl(`DROP INDEX CONCURRENTLY IF EXISTS "${AIMEMO_SCHEMA}"."${name}"`);
+    await this.ddl(`CREATE INDEX CONCURRENTLY IF NOT EXISTS "${name}" ON "${AIMEMO_SCHEMA}"."memories" (namespace, ${indexExpression(type, path)})`);
+    await this.ddl(`ANALYZE "${AIMEMO_SCHEMA}"."memories"`);
+    this.#indexes.invalidate();
+    return true;
+  }
+
+  async dropMetadataIndex(name: string): Promise<boolean> {
+    const existing = (await this.metadataIndexes()).find((i) => i.name === name);
+    if (existing) await this.ddl(`DROP INDEX CONCURRENTLY IF EXISTS "${AIMEMO_SCHEMA}"."${name}"`);
+    this.#indexes.invalidate();
+    return existing !== undefined;
+  }
+
+  /** A statement that must run outside a transaction (`CONCURRENTLY`), unprepared. */
+  private ddl(text: string): Promise<unknown> {
+    this.tracer?.({ sql: text, params: [] });
+    return this.use((db, client) => (client ? client.unsafe(text) : db.execute(sql.raw(text))));
   }
 
   /**
@@ -411,6 +523,7 @@ export class PostgresRepository implements MemoryRepository {
       const result = await fn();
       steps.push({ step, ms: Math.round(performance.now() - started), ...(result ? { result } : {}) });
     };
+    await timed(`DELETE FROM "${AIMEMO_SCHEMA}"."memories" WHERE expires_at <= $1 (expired memories)`, async () => ({ deleted: await this.purgeExpired(params.now, params.purgeBatch) }));
     await timed('SELECT aimemo.search_index_backfill(NULL, 2000) -- until none is queued', async () => ({ indexed: await this.indexQueued() }));
     await timed('SELECT aimemo.search_fold()', () => this.#maintenance.fold());
     for (const table of ['memories', 'search_postings', 'search_terms', 'search_namespaces']) {

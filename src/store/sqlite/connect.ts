@@ -82,6 +82,9 @@ export function openSQLite(source: SQLiteSource, busyTimeoutMs: number, readonly
   if (readonly) return { client, owned: true, where: file };
   try {
     client.pragma('synchronous = NORMAL'); // durable with WAL, without an fsync per commit
+    // Deleted content is overwritten with zeros instead of lingering in free space
+    // (https://sqlite.org/pragma.html#pragma_secure_delete): forgetting a memory removes its text from the file.
+    client.pragma('secure_delete = ON');
     refuseForeignSchema(client);
   } catch (error) {
     client.close();

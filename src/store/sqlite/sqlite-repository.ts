@@ -10,38 +10,28 @@
  */
 import * as fs from 'node:fs';
 import type { Statement } from 'better-sqlite3';
-import { and, asc, count, countDistinct, eq, gt, inArray, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
-import { MEMORIES_FTS, memories, namespaceToken } from '../../../drizzle/sqlite';
+import { MEMORIES_FTS, namespaceToken } from '../../../drizzle/sqlite';
 import { DatabaseUnavailableError, StoreClosedError } from '../../errors';
 import { appliedSqliteVersion, migrateSqlite } from '../../migrate/sqlite';
 import type { SchemaStatus } from '../../migrate/schema-version';
 import { toFts5 } from '../../search/fts5';
 import type { QueryNode } from '../../search/query';
-import type { Json, Memory, TableStats } from '../../types';
 import type { DocKey } from '../../search/top-k';
-import type { Anchor, KeyedMemory, MemoryRepository, OptimizeParams, OptimizeStep, PageParams, TracedStatement } from '../repository';
+import type { Json, Memory, TableStats } from '../../types';
+import { IndexCache, NO_INDEXES, parseIndexName, type IndexedPaths, type MetadataIndexInfo } from '../metadata-index';
+import type { Anchor, ApplyPatch, CountParams, DeleteParams, KeyedMemory, MemoryRepository, OptimizeParams, OptimizeStep, PageParams, TracedStatement } from '../repository';
 import { openSQLite, sqliteFile, useWal, type SQLiteConnection, type SQLiteSource } from './connect';
-import { filterSql } from './filters';
+import { filterSql, LIVE } from './filters';
 import { SQLiteSearchIndex, type SqlRunner } from './search-index';
 import { Stemmer } from './stemmer';
-
-/** Ids per `getMany` query: one parameter each, far below SQLite's 32,766. */
-const CHUNK = 500;
+import { indexedRange, jsonPath, typedValue } from './where-sql';
 
 /** Prepared statements kept per connection (the SQL texts vary only with the filter's shape or the number of anchors). */
 const STATEMENT_CACHE = 200;
 
 const FTS = sql.raw(MEMORIES_FTS);
-
-const columns = {
-  id: memories.id,
-  namespace: memories.namespace,
-  content: memories.content,
-  metadata: memories.metadata,
-  tags: memories.tags,
-  timestamp: memories.timestamp,
-};
 
 /*
  * The statements of the hot paths (save, get, delete, search, list), as SQL
@@ -50,25 +40,47 @@ const columns = {
  * work for a single save (npm run bench). Column names are the schema's
  * (drizzle/sqlite.ts); the conformance suite runs every one of them.
  */
-const COLUMNS = `m.id, m.namespace, m.content, m.metadata, m.tags, m."timestamp"`;
+const COLUMNS = `m.id, m.namespace, m.content, m.metadata, m.tags, m."timestamp", m.expires_at`;
 
 /*
  * Saving replaces: the old row (if any) goes and the new one comes with a
  * new rid, so rids follow the order of saving, which breaks timestamp ties
  * (a saveMany without timestamps shares one time) in the order the caller
  * gave. The triggers queue both rids for the search index.
+ * REMOVE deletes expired rows too (they are gone either way); RETURNING tells whether it was live.
  */
-const REMOVE = `DELETE FROM memories WHERE namespace = ? AND id = ?`;
-const INSERT = `INSERT INTO memories (namespace, id, content, metadata, tags, "timestamp") VALUES (?, ?, ?, ?, ?, ?)`;
+const REMOVE = `DELETE FROM memories WHERE namespace = ? AND id = ? RETURNING expires_at`;
+const INSERT = `INSERT INTO memories (namespace, id, content, metadata, tags, "timestamp", expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)`;
 
-const GET = `SELECT ${COLUMNS} FROM memories m WHERE m.namespace = ? AND m.id = ?`;
+/** Parameters: namespace, id, now. */
+const GET = `SELECT ${COLUMNS} FROM memories m WHERE m.namespace = ? AND m.id = ? AND ${LIVE}`;
 
-const pageSql = (filter: string): string => `SELECT ${COLUMNS} FROM memories m WHERE m.namespace = ?${filter}
+/** Every column an update may change, by key. */
+const UPDATE = `UPDATE memories SET content = ?, metadata = ?, tags = ?, "timestamp" = ?, expires_at = ? WHERE namespace = ? AND id = ?`;
+
+/** The memories of a namespace with these ids (a JSON array), not expired: one statement however many. */
+const GET_MANY = `SELECT ${COLUMNS} FROM memories m WHERE m.namespace = ? AND m.id IN (SELECT value FROM json_each(?)) AND ${LIVE}`;
+
+/** Keyset pages in id order over `memories_ns_id_uq`. */
+const scanSql = (after: boolean): string =>
+  `SELECT ${COLUMNS} FROM memories m WHERE m.namespace = ?${after ? ' AND m.id > ?' : ''} AND ${LIVE} ORDER BY m.id LIMIT ?`;
+
+/** One batch of expired memories, over `memories_expires_idx` (its `expires_at <= ?` implies the index's `IS NOT NULL`). */
+const PURGE = `DELETE FROM memories WHERE rid IN (SELECT rid FROM memories WHERE expires_at <= ? LIMIT ?)`;
+
+/**
+ * Newest first on `memories_ns_ts_idx`. `after`: keyset paging, only rows
+ * older than the last one returned (`"timestamp" <= ?` bounds the index scan;
+ * the row value breaks ties by id), so a deep page costs what the first does.
+ */
+const pageSql = (filter: string, after: boolean, hint = ''): string => `SELECT ${COLUMNS} FROM memories m${hint} WHERE m.namespace = ?${filter}${
+  after ? ' AND m."timestamp" <= ? AND (m."timestamp", m.id) < (?, ?)' : ''
+}
   ORDER BY m."timestamp" DESC, m.id DESC LIMIT ? OFFSET ?`;
 
-/** One side of an anchor's neighbours; parameters: anchor rid, namespace, timestamp twice, anchor rid, window. */
+/** One side of an anchor's neighbours; parameters: anchor rid, namespace, now, timestamp twice, anchor rid, window. */
 const neighborSide = (before: boolean): string => `SELECT ? AS anchor, rid FROM (
-    SELECT rid FROM memories WHERE namespace = ? AND "timestamp" ${before ? '<=' : '>='} ?
+    SELECT rid FROM memories WHERE namespace = ? AND (expires_at IS NULL OR expires_at > ?) AND "timestamp" ${before ? '<=' : '>='} ?
       AND ("timestamp", rid) ${before ? '<' : '>'} (?, ?)
     ORDER BY "timestamp" ${before ? 'DESC' : 'ASC'}, rid ${before ? 'DESC' : 'ASC'} LIMIT ?)`;
 
@@ -82,6 +94,9 @@ function matchIn(namespace: string, node: QueryNode): string {
   return `fts_ns : "${namespaceToken(namespace)}" AND content : (${toFts5(node)})`;
 }
 
+/** A range on an indexed path holding fewer memories of the namespace than this is read through its index (see `page`). */
+const NARROW_RANGE = 1000;
+
 interface MemoryRow {
   id: string;
   namespace: string;
@@ -89,10 +104,11 @@ interface MemoryRow {
   metadata: string;
   tags: string;
   timestamp: number;
+  expires_at: number | null;
 }
 
 function toMemory(r: MemoryRow): Memory {
-  return {
+  const memory: Memory = {
     id: r.id,
     namespace: r.namespace,
     content: r.content,
@@ -100,9 +116,22 @@ function toMemory(r: MemoryRow): Memory {
     tags: JSON.parse(r.tags) as string[],
     timestamp: new Date(r.timestamp),
   };
+  if (r.expires_at !== null) memory.expiresAt = new Date(r.expires_at);
+  return memory;
 }
 
-const upsertParams = (m: Memory): unknown[] => [m.namespace, m.id, m.content, JSON.stringify(m.metadata), JSON.stringify(m.tags), m.timestamp.getTime()];
+const upsertParams = (m: Memory): unknown[] => [
+  m.namespace,
+  m.id,
+  m.content,
+  JSON.stringify(m.metadata),
+  JSON.stringify(m.tags),
+  m.timestamp.getTime(),
+  m.expiresAt?.getTime() ?? null,
+];
+
+/** Lets other work run between two batches of a long purge. */
+const breather = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 export class SQLiteRepository implements MemoryRepository {
   readonly dialect = 'sqlite' as const;
@@ -110,6 +139,7 @@ export class SQLiteRepository implements MemoryRepository {
   #db: BetterSQLite3Database | undefined;
   readonly #statements = new Map<string, Statement>();
   #index: SQLiteSearchIndex | undefined;
+  readonly #indexes = new IndexCache();
   tracer?: (statement: TracedStatement) => void;
 
   constructor(
@@ -229,17 +259,67 @@ export class SQLiteRepository implements MemoryRepository {
     });
   }
 
-  async get(namespace: string, id: string): Promise<Memory | null> {
-    const [row] = this.all<MemoryRow>(GET, [namespace, id]);
+  /** The paths with a metadata expression index, read from the catalog at most once a minute. */
+  private indexed(): IndexedPaths {
+    if (this.#indexes.stale) this.#indexes.set(this.readIndexes());
+    return this.#indexes.paths;
+  }
+
+  private readIndexes(): MetadataIndexInfo[] {
+    const rows = this.all<{ name: string }>(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'memories'`, []);
+    return rows.flatMap((r) => parseIndexName(r.name) ?? []);
+  }
+
+  async get(namespace: string, id: string, now: Date): Promise<Memory | null> {
+    const [row] = this.all<MemoryRow>(GET, [namespace, id, now.getTime()]);
     return row ? toMemory(row) : null;
   }
 
-  async remove(namespace: string, id: string): Promise<boolean> {
+  async remove(namespace: string, id: string, now: Date): Promise<boolean> {
     return this.write(() => {
-      const removed = this.run(REMOVE, [namespace, id]) > 0;
+      const [row] = this.all<{ expires_at: number | null }>(REMOVE, [namespace, id]);
       this.index.sync();
-      return removed;
+      return row !== undefined && (row.expires_at === null || row.expires_at > now.getTime());
     });
+  }
+
+  /** Read, apply and write in one `IMMEDIATE` transaction: no other writer gets in between; the search index follows. */
+  async update(namespace: string, id: string, now: Date, apply: ApplyPatch): Promise<Memory | null> {
+    return this.write(() => {
+      const [row] = this.all<MemoryRow>(GET, [namespace, id, now.getTime()]);
+      if (!row) return null;
+      const next = apply(toMemory(row));
+      const [, , content, metadata, tags, timestamp, expiresAt] = upsertParams(next);
+      this.run(UPDATE, [content, metadata, tags, timestamp, expiresAt, namespace, id]);
+      this.index.sync();
+      return next;
+    });
+  }
+
+  /** One `DELETE` (atomic, the FTS5 trigger included), and the search index, in one transaction. */
+  async deleteMany(params: DeleteParams): Promise<number> {
+    const filter = filterSql(params, this.indexed());
+    const ids = params.ids === undefined ? '' : ' AND m.id IN (SELECT value FROM json_each(?))';
+    const values = [params.namespace, ...filter.params, ...(params.ids === undefined ? [] : [JSON.stringify(params.ids)])];
+    return this.write(() => {
+      const deleted = this.run(`DELETE FROM memories AS m WHERE m.namespace = ?${filter.text}${ids}`, values);
+      this.index.sync();
+      return deleted;
+    });
+  }
+
+  async purgeExpired(now: Date, batch: number): Promise<number> {
+    let deleted = 0;
+    for (;;) {
+      const n = this.write(() => {
+        const gone = this.run(PURGE, [now.getTime(), batch]);
+        this.index.sync();
+        return gone;
+      });
+      deleted += n;
+      if (n < batch) return deleted;
+      await breather();
+    }
   }
 
   /** ```sql SELECT rid, … FROM memories m WHERE m.namespace = ? AND m.rid IN (…) ``` */
@@ -261,79 +341,125 @@ export class SQLiteRepository implements MemoryRepository {
    * UNION ALL … ("timestamp", rid) > (?, ?) ORDER BY "timestamp", rid LIMIT ? …
    * ```
    */
-  async neighbors(namespace: string, anchors: Anchor[], window: number): Promise<Map<DocKey, DocKey[]>> {
+  async neighbors(namespace: string, anchors: Anchor[], window: number, now: Date): Promise<Map<DocKey, DocKey[]>> {
     const found = new Map<DocKey, DocKey[]>(anchors.map((a) => [a.key, []]));
     if (anchors.length === 0 || window < 1) return found;
-    const params = anchors.flatMap((a) => [a.key, namespace, a.ts, a.ts, a.key, window, a.key, namespace, a.ts, a.ts, a.key, window]);
+    const params = anchors.flatMap((a) => {
+      const side = [a.key, namespace, now.getTime(), a.ts, a.ts, a.key, window];
+      return [...side, ...side];
+    });
     const rows = this.all<{ anchor: number; rid: number }>(neighborsSql(anchors.length), params);
     for (const r of rows) found.get(r.anchor)!.push(r.rid);
     return found;
   }
 
   async page(params: PageParams): Promise<Memory[]> {
+    let indexed = this.indexed();
+    let hint = '';
+    const range = indexedRange(params.where, indexed);
+    if (range) {
+      const limit = params.limit === undefined ? undefined : params.limit + params.offset;
+      const narrow = limit === undefined || this.all<{ n: number }>(`SELECT count(*) AS n FROM (${range.text} LIMIT ?)`, [params.namespace, ...range.params, NARROW_RANGE])[0].n < NARROW_RANGE;
+      if (narrow) hint = ` INDEXED BY "${range.name}"`;
+      else indexed = NO_INDEXES; // the path as a parameter: no index matches it
+    }
+    const filter = filterSql(params, indexed);
+    const after = params.after ? [params.after.timestamp.getTime(), params.after.timestamp.getTime(), params.after.id] : [];
     // SQLite takes an OFFSET only after a LIMIT; -1 is no limit.
-    const filter = filterSql(params);
-    const rows = this.all<MemoryRow>(pageSql(filter.text), [params.namespace, ...filter.params, params.limit ?? -1, params.offset]);
+    const rows = this.all<MemoryRow>(pageSql(filter.text, params.after !== undefined, hint), [
+      params.namespace,
+      ...filter.params,
+      ...after,
+      params.limit ?? -1,
+      params.offset,
+    ]);
     return rows.map(toMemory);
   }
 
-  async count(namespace: string): Promise<number> {
-    return this.db.select({ n: count() }).from(memories).where(eq(memories.namespace, namespace)).get()!.n;
+  async count(params: CountParams): Promise<number> {
+    const filter = filterSql(params, this.indexed());
+    return this.all<{ n: number }>(`SELECT count(*) AS n FROM memories m WHERE m.namespace = ?${filter.text}`, [params.namespace, ...filter.params])[0].n;
   }
 
-  async clear(namespace: string): Promise<number> {
+  /** Counts the live memories, then deletes every row, in one `IMMEDIATE` transaction (the search index's entries at once). */
+  async clear(namespace: string, now: Date): Promise<number> {
     return this.write(() => {
+      const [{ n }] = this.all<{ n: number }>(`SELECT count(*) AS n FROM memories m WHERE m.namespace = ? AND ${LIVE}`, [namespace, now.getTime()]);
       this.index.dropNamespace(namespace);
-      const removed = this.db.delete(memories).where(eq(memories.namespace, namespace)).run().changes;
+      this.run('DELETE FROM memories WHERE namespace = ?', [namespace]);
       this.index.sync(); // the queued rids are gone from both sides: only the queue empties
-      return removed;
+      return n;
     });
   }
 
-  async namespaces(): Promise<string[]> {
-    const rows = this.db.selectDistinct({ namespace: memories.namespace }).from(memories).orderBy(asc(memories.namespace)).all();
+  /**
+   * The namespaces from the key index (`memories_ns_id_uq` covers them), each
+   * kept when one of its memories is live: a probe that stops at the first,
+   * instead of reading every row for `expires_at`.
+   */
+  async namespaces(now: Date): Promise<string[]> {
+    const rows = this.all<{ namespace: string }>(
+      `SELECT n.namespace FROM (SELECT DISTINCT namespace FROM memories) n
+        WHERE EXISTS (SELECT 1 FROM memories m WHERE m.namespace = n.namespace AND ${LIVE}) ORDER BY n.namespace`,
+      [now.getTime()],
+    );
     return rows.map((r) => r.namespace);
   }
 
-  async stats(): Promise<TableStats> {
-    const row = this.db
-      .select({
-        totalMemories: count(),
-        namespaces: countDistinct(memories.namespace),
-        avgSize: sql<number | null>`avg(length(${memories.content}))`,
-      })
-      .from(memories)
-      .get()!;
+  async stats(now: Date): Promise<TableStats> {
+    const [row] = this.all<{ totalMemories: number; namespaces: number; avgSize: number | null }>(
+      `SELECT count(*) AS totalMemories, count(DISTINCT m.namespace) AS namespaces, avg(length(m.content)) AS avgSize FROM memories m WHERE ${LIVE}`,
+      [now.getTime()],
+    );
     return { totalMemories: row.totalMemories, namespaces: row.namespaces, avgSize: Number(row.avgSize ?? 0) };
   }
 
-  async namespaceCounts(): Promise<{ namespace: string; count: number }[]> {
-    return this.db
-      .select({ namespace: memories.namespace, count: count() })
-      .from(memories)
-      .groupBy(memories.namespace)
-      .orderBy(asc(memories.namespace))
-      .all();
+  async namespaceCounts(now: Date): Promise<{ namespace: string; count: number }[]> {
+    return this.all<{ namespace: string; count: number }>(
+      `SELECT m.namespace, count(*) AS count FROM memories m WHERE ${LIVE} GROUP BY m.namespace ORDER BY m.namespace`,
+      [now.getTime()],
+    );
   }
 
   /** `WHERE namespace = ? AND id > ? ORDER BY id LIMIT ?`, on the unique index `memories_ns_id_uq` (byte order). */
-  async scan(namespace: string, after: string | undefined, limit: number): Promise<Memory[]> {
-    return this.db
-      .select(columns)
-      .from(memories)
-      .where(and(eq(memories.namespace, namespace), after === undefined ? undefined : gt(memories.id, after)))
-      .orderBy(asc(memories.id))
-      .limit(limit)
-      .all();
+  async scan(namespace: string, after: string | undefined, limit: number, now: Date): Promise<Memory[]> {
+    const params = after === undefined ? [namespace, now.getTime(), limit] : [namespace, after, now.getTime(), limit];
+    return this.all<MemoryRow>(scanSql(after !== undefined), params).map(toMemory);
   }
 
-  async getMany(namespace: string, ids: string[]): Promise<Memory[]> {
-    const found: Memory[] = [];
-    for (let i = 0; i < ids.length; i += CHUNK) {
-      const chunk = ids.slice(i, i + CHUNK);
-      found.push(...this.db.select(columns).from(memories).where(and(eq(memories.namespace, namespace), inArray(memories.id, chunk))).all());
+  async getMany(namespace: string, ids: string[], now: Date): Promise<Memory[]> {
+    return this.all<MemoryRow>(GET_MANY, [namespace, JSON.stringify(ids), now.getTime()]).map(toMemory);
+  }
+
+  async metadataIndexes(): Promise<MetadataIndexInfo[]> {
+    return this.readIndexes();
+  }
+
+  /**
+   * `CREATE INDEX IF NOT EXISTS "memories_meta_number_p" ON memories (namespace,
+   * CASE WHEN json_type(metadata, '$."p"') IN ('integer', 'real') THEN json_extract(metadata, '$."p"') END)`
+   * (strings: `= 'text'`): the very typed value where-sql.ts compares on that path. Builds by reading the
+   * table, then analyzes the index; writers wait meanwhile (about 1.3 s at 1,000,000 memories).
+   */
+  async createMetadataIndex(type: 'number' | 'string', path: string[], name: string): Promise<boolean> {
+    const exists = this.readIndexes().some((i) => i.name === name);
+    if (!exists) {
+      const value = typedValue('metadata', type === 'number' ? 'number' : 'text', `'${jsonPath(path)}'`); // keys of [A-Za-z0-9_-] only
+      this.client.exec(`CREATE INDEX IF NOT EXISTS "${name}" ON memories (namespace, ${value})`);
+      // Statistics of the new index, samples included (sqlite_stat4): without them SQLite took the index for a
+      // range holding most of a namespace (200 ms at 1,000,000 memories, where walking the newest rows takes
+      // 0.2 ms); PRAGMA optimize's approximate analysis does not take samples.
+      this.client.exec(`ANALYZE "${name}"`);
     }
-    return found;
+    this.#indexes.invalidate(); // statements prepared before are planned again by SQLite (the schema changed)
+    return !exists;
+  }
+
+  async dropMetadataIndex(name: string): Promise<boolean> {
+    const exists = this.readIndexes().some((i) => i.name === name);
+    if (exists) this.client.exec(`DROP INDEX IF EXISTS "${name}"`);
+    this.#indexes.invalidate();
+    return exists;
   }
 
   /**
@@ -351,6 +477,9 @@ export class SQLiteRepository implements MemoryRepository {
       const result = fn();
       steps.push({ step, ms: Math.round(performance.now() - started), ...(result ? { result } : {}) });
     };
+    const purged = performance.now();
+    const deleted = await this.purgeExpired(params.now, params.purgeBatch);
+    steps.push({ step: 'DELETE FROM memories WHERE expires_at <= ? (expired memories)', ms: Math.round(performance.now() - purged), result: { deleted } });
     timed('index queued memories (memories_pending)', () => ({ indexed: this.index.syncAll() }));
     timed(`INSERT INTO ${MEMORIES_FTS}(${MEMORIES_FTS}) VALUES ('optimize')`, () => {
       this.db.run(sql`INSERT INTO ${FTS}(${FTS}) VALUES ('optimize')`);

@@ -1,0 +1,12 @@
+-- Custom migration (drizzle-kit generate --custom --name fts5-secure-delete): hand-written, as drizzle-kit
+-- cannot express FTS5 configuration. Turns on FTS5's secure-delete option for memories_fts
+-- (https://sqlite.org/fts5.html#the_secure_delete_configuration_option, SQLite 3.44 or later; the
+-- better-sqlite3 this package depends on bundles a newer SQLite). Without it, deleting or changing a
+-- memory leaves its words readable in the index's segment b-trees, hidden only by a delete marker,
+-- until a later merge (the 'optimize' command, or automerge) rewrites those segments; with it, a delete
+-- removes the entries themselves at once. The option is stored in the index (memories_fts_config), so
+-- every connection and every process uses it from now on, and a 'rebuild' keeps it. It costs deletes
+-- and updates a little (they read the segments to find the entries); reads are unchanged.
+-- Nothing is rewritten: entries deleted before this migration stay until the next 'optimize'
+-- (store.optimize() runs one). Instant at any size; takes the write lock for that instant.
+INSERT INTO memories_fts(memories_fts, rank) VALUES ('secure-delete', 1);
