@@ -10,7 +10,8 @@
  *
  * Two stores, each with its own pool, on the server (PGlite has one
  * connection: nothing can interleave there). CI: 30 rounds of 300 rows,
- * 3 rounds of 12,000, 10 rounds of clear against saveMany. Stress: ×10.
+ * 3 rounds of 6,000, 10 rounds each of clear and deleteMany against
+ * saveMany. Stress: 10× the rounds, and 12,000 rows.
  */
 import { afterAll, beforeAll, describe, expect, it, test } from '@jest/globals';
 import postgres from 'postgres';
@@ -21,6 +22,8 @@ import { uniqueNamespace } from '../helpers/temp';
 
 const ROUNDS = scale(30, 300);
 const BIG_ROUNDS = scale(3, 30);
+/** Rows of the large rounds: more than one statement's worth (5,000), so chunk boundaries matter. */
+const BIG_ROWS = scale(6_000, 12_000);
 const CLEAR_ROUNDS = scale(10, 100);
 
 /** `n` memories over shared ids, with content that changes every round (so every row is rewritten). */
@@ -70,17 +73,17 @@ if (!PG_URL) {
       report('concurrent reversed saveMany', { rounds: ROUNDS, rows: 300, errors: errors.length });
     }, scale(60_000, 600_000));
 
-    it(`saveMany of 12,000 shared ids (several statements in one transaction), forwards against reversed: ${BIG_ROUNDS} rounds`, async () => {
+    it(`saveMany of ${BIG_ROWS} shared ids (several statements in one transaction), forwards against reversed: ${BIG_ROUNDS} rounds`, async () => {
       const ns = uniqueNamespace('deadlock-big');
       const errors: string[] = [];
       for (let round = 0; round < BIG_ROUNDS; round++) {
-        const batch = rows(ns, 12_000, round);
+        const batch = rows(ns, BIG_ROWS, round);
         // Interleaved halves too: chunk boundaries fall on different ids in each writer's input order.
         const shuffled = [...batch.filter((_, i) => i % 2), ...batch.filter((_, i) => !(i % 2))];
         errors.push(...(await race(() => a.saveMany(shuffled), () => b.saveMany([...batch].reverse()))).map(describeError));
       }
       expect(errors).toEqual([]);
-      expect(await a.count(ns)).toBe(12_000);
+      expect(await a.count(ns)).toBe(BIG_ROWS);
     }, scale(120_000, 1_200_000));
 
     it(`clear racing saveMany over the same namespace: ${CLEAR_ROUNDS} rounds without an error`, async () => {
@@ -90,6 +93,18 @@ if (!PG_URL) {
         const batch = rows(ns, 500, round);
         await a.saveMany(batch);
         errors.push(...(await race(() => a.clear(ns), () => b.saveMany([...batch].reverse()))).map(describeError));
+      }
+      expect(errors).toEqual([]);
+    }, scale(60_000, 600_000));
+
+    it(`deleteMany racing saveMany over the same ids: ${CLEAR_ROUNDS} rounds without an error`, async () => {
+      const ns = uniqueNamespace('deadlock-delete-many');
+      const errors: string[] = [];
+      for (let round = 0; round < CLEAR_ROUNDS; round++) {
+        const batch = rows(ns, 500, round);
+        await a.saveMany(batch);
+        const ids = batch.map((m) => m.id!).reverse();
+        errors.push(...(await race(() => a.deleteMany({ namespace: ns, ids }), () => b.saveMany([...batch].reverse()))).map(describeError));
       }
       expect(errors).toEqual([]);
     }, scale(60_000, 600_000));
