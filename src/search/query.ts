@@ -25,7 +25,7 @@
  * Every query is bounded before any work depends on its size
  * ({@link QUERY_LIMITS}): brackets nest at most 5 deep (deeper ones are read
  * as spaces), reading stops after 64 distinct words (phrase words included)
- * or 1,000 tokens, `a NOT b NOT c` becomes `a NOT (b OR c)`, and repeated
+ * or 1,000 tokens, a word is read up to 2,047 characters, `a NOT b NOT c` becomes `a NOT (b OR c)`, and repeated
  * alternatives (`fox fox`) count once. So the tree is at most 24 operators
  * deep and 64 words wide whatever the input: FTS5's parser stack (about 30
  * nested groups) and every recursive walk of the tree stay far from their
@@ -50,11 +50,49 @@ type Token =
   | { t: 'AND' | 'OR' | 'NOT' | '(' | ')' };
 
 /** Letters and digits: token characters of FTS5's unicode61 (L*, N*; not Co, see above) and of PostgreSQL. */
-const WORD = /[\p{L}\p{N}]+/gu;
+/** One letter or digit (not a private-use character: see the module comment). */
+const WORD_CHAR = /^[\p{L}\p{N}]$/u;
+
+/**
+ * Where the run of letters and digits that starts at `i` ends. Scanned by
+ * hand, one code point at a time: a regular expression over a run of
+ * millions of letters exhausts V8's backtracking stack (RangeError).
+ */
+function runEnd(text: string, i: number, end = text.length): number {
+  let j = i;
+  while (j < end) {
+    const code = text.charCodeAt(j);
+    if (code < 0x80) {
+      // ASCII, the common case, without a regular expression: digits and Latin letters.
+      if ((code >= 48 && code <= 57) || (code >= 65 && code <= 90) || (code >= 97 && code <= 122)) {
+        j++;
+        continue;
+      }
+      break;
+    }
+    const width = code >= 0xd800 && code <= 0xdbff && j + 1 < end ? 2 : 1;
+    if (!WORD_CHAR.test(text.slice(j, j + width))) break;
+    j += width;
+  }
+  return j;
+}
+
+/** Each run of letters and digits in `text[from, to)`, as `[start, end]`, in order. */
+function* runs(text: string, from = 0, to = text.length): Generator<[number, number]> {
+  for (let i = from; i < to; ) {
+    const end = runEnd(text, i, to);
+    if (end > i) {
+      yield [i, end];
+      i = end;
+    } else i += text.codePointAt(i)! > 0xffff ? 2 : 1;
+  }
+}
 
 /** Splits text into lower-cased words, exactly as the backends' tokenizers do. */
 export function words(text: string): string[] {
-  return (text.match(WORD) ?? []).map((w) => w.toLowerCase());
+  const found: string[] = [];
+  for (const [start, end] of runs(text)) found.push(text.slice(start, end).toLowerCase());
+  return found;
 }
 
 /**
@@ -69,13 +107,21 @@ export const QUERY_LIMITS = Object.freeze({
   words: 64,
   /** Tokens (words, phrases, operators, brackets) read; the rest is ignored. */
   tokens: 1000,
+  /** Characters of one word; the rest of a longer one is not read (PostgreSQL indexes no word over 2,047 bytes). */
+  wordChars: 2047,
 });
 
-const TOKEN = /"([^"]*)"?|\(|\)|([\p{L}\p{N}]+)(\*)?/gu;
+/** A word as the query holds it: at most `wordChars` characters (never splitting a surrogate pair), lower-cased. */
+function queryWord(text: string, start: number, end: number): string {
+  let stop = Math.min(end, start + QUERY_LIMITS.wordChars);
+  if (stop < end && /[\uD800-\uDBFF]/.test(text[stop - 1])) stop--;
+  return text.slice(start, stop).toLowerCase();
+}
 
 /**
- * Splits the query into tokens, lazily, stopping at the limits: the work is
- * linear in the input and the output bounded, however long the string.
+ * Splits the query into tokens, scanning it once by hand and stopping at the
+ * limits: the work is linear in the input and the output bounded, however
+ * long the string (a regular expression would overflow on long runs).
  */
 function tokenize(input: string): Token[] {
   const tokens: Token[] = [];
@@ -83,40 +129,59 @@ function tokenize(input: string): Token[] {
   let budget = QUERY_LIMITS.words;
   let depth = 0;
   let ignored = 0; // '(' read as spaces whose ')' is still to come
-  for (const m of input.matchAll(TOKEN)) {
+  for (let i = 0; i < input.length; ) {
     if (tokens.length >= QUERY_LIMITS.tokens || budget <= 0) break;
-    const [all, phrase, word, star] = m;
-    if (all.startsWith('"')) {
+    const c = input[i];
+    if (c === '"') {
+      const close = input.indexOf('"', i + 1);
+      const end = close < 0 ? input.length : close;
       const kept: string[] = [];
-      for (const w of (phrase ?? '').matchAll(WORD)) {
+      for (const [start, stop] of runs(input, i + 1, end)) {
         if (budget <= 0) break;
-        kept.push(w[0].toLowerCase());
+        kept.push(queryWord(input, start, stop));
         budget--;
       }
       tokens.push({ t: 'phrase', words: kept });
-    } else if (all === '(') {
+      i = close < 0 ? end : close + 1;
+      continue;
+    }
+    if (c === '(') {
       if (depth < QUERY_LIMITS.bracketDepth) {
         depth++;
         tokens.push({ t: '(' });
       } else ignored++;
-    } else if (all === ')') {
+      i++;
+      continue;
+    }
+    if (c === ')') {
       if (ignored > 0) ignored--;
       else {
         if (depth > 0) depth--;
         tokens.push({ t: ')' });
       }
-    } else if (!star && (word === 'AND' || word === 'OR' || word === 'NOT')) {
-      tokens.push({ t: word });
-    } else {
-      const lower = word!.toLowerCase();
-      const prefix = star === '*';
-      const key = `${prefix ? '*' : ' '}${lower}`;
-      if (!distinct.has(key) && !isStopWord(lower)) {
-        distinct.add(key);
-        budget--;
-      }
-      tokens.push({ t: 'word', word: lower, prefix });
+      i++;
+      continue;
     }
+    const start = i;
+    const end = runEnd(input, start);
+    if (end === start) {
+      i += input.codePointAt(i)! > 0xffff ? 2 : 1;
+      continue;
+    }
+    const prefix = input[end] === '*';
+    i = prefix ? end + 1 : end;
+    const text = end - start <= 3 ? input.slice(start, end) : '';
+    if (!prefix && (text === 'AND' || text === 'OR' || text === 'NOT')) {
+      tokens.push({ t: text });
+      continue;
+    }
+    const lower = queryWord(input, start, end);
+    const key = `${prefix ? '*' : ' '}${lower}`;
+    if (!distinct.has(key) && !isStopWord(lower)) {
+      distinct.add(key);
+      budget--;
+    }
+    tokens.push({ t: 'word', word: lower, prefix });
   }
   return tokens;
 }

@@ -141,6 +141,12 @@ describe('parseQuery bounds (QUERY_LIMITS)', () => {
     expect(parseQuery('fox '.repeat(5000) + 'dog')).toEqual(term('fox')); // past the 1,000th token the rest is not read
   });
 
+  it('reads a word up to 2,047 characters, however long the run (a regular expression overflowed on millions)', () => {
+    expect(parseQuery('x'.repeat(5_000_000))).toEqual(term('x'.repeat(2047)));
+    expect(parseQuery(`"${'é'.repeat(3_000_000)} fox"`)).toEqual({ kind: 'phrase', words: ['é'.repeat(2047), 'fox'] });
+    expect((parseQuery('\u{1D49C}'.repeat(2000)) as { word: string }).word).toHaveLength(2046); // 𝒜 is two UTF-16 units: never half a pair
+  });
+
   it('keeps at most 64 words of a phrase', () => {
     expect(parseQuery(`"${'alpha beta '.repeat(1000)}"`)).toMatchObject({ kind: 'phrase', words: expect.any(Array) });
     expect((parseQuery(`"${'alpha beta '.repeat(1000)}"`) as { words: string[] }).words).toHaveLength(64);

@@ -307,14 +307,15 @@ export class PostgresRepository implements MemoryRepository {
    * Batches of `DELETE … WHERE (namespace, id) IN (SELECT … WHERE expires_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`,
    * over `memories_expires_idx`; rows another transaction holds are left for the next purge.
    */
-  async purgeExpired(now: Date, batch: number): Promise<number> {
+  /** `bounded: false` from `optimize()`: maintenance is not limited by statementTimeout. */
+  async purgeExpired(now: Date, batch: number, bounded = true): Promise<number> {
     let deleted = 0;
     for (;;) {
       const rows = rowsOf<{ n: number }>(
         await this.execute(sql`WITH gone AS (DELETE FROM ${memories} WHERE (namespace, id) IN (
             SELECT namespace, id FROM ${memories} WHERE expires_at <= ${now.toISOString()}::timestamptz LIMIT ${batch} FOR UPDATE SKIP LOCKED)
           RETURNING 1)
-          SELECT count(*)::int AS n FROM gone`),
+          SELECT count(*)::int AS n FROM gone`, { bounded }),
       );
       const n = Number(rows[0].n);
       deleted += n;
@@ -523,7 +524,7 @@ export class PostgresRepository implements MemoryRepository {
       const result = await fn();
       steps.push({ step, ms: Math.round(performance.now() - started), ...(result ? { result } : {}) });
     };
-    await timed(`DELETE FROM "${AIMEMO_SCHEMA}"."memories" WHERE expires_at <= $1 (expired memories)`, async () => ({ deleted: await this.purgeExpired(params.now, params.purgeBatch) }));
+    await timed(`DELETE FROM "${AIMEMO_SCHEMA}"."memories" WHERE expires_at <= $1 (expired memories)`, async () => ({ deleted: await this.purgeExpired(params.now, params.purgeBatch, false) }));
     await timed('SELECT aimemo.search_index_backfill(NULL, 2000) -- until none is queued', async () => ({ indexed: await this.indexQueued() }));
     await timed('SELECT aimemo.search_fold()', () => this.#maintenance.fold());
     for (const table of ['memories', 'search_postings', 'search_terms', 'search_namespaces']) {
