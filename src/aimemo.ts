@@ -3,8 +3,9 @@
  */
 import { parseQuery } from './search/query';
 import { SQLiteStore } from './store/sqlite/sqlite-store';
-import type { DeleteManyOptions, Json, ListOptions, Memory, MemoryPatch, MemoryStore, SearchOptions, SearchResult } from './types';
-import { validateLimit, validateNamespace, validateQuery } from './validate';
+import type { DeleteManyOptions, Json, ListOptions, Memory, MemoryPatch, MemoryStore, NewMemory, SearchOptions, SearchResult } from './types';
+import { ValidationError } from './errors';
+import { describe, validateLimit, validateNamespace, validateOptions, validateQuery } from './validate';
 
 /** Options of {@link AIMemo}. */
 export interface AIMemoOptions {
@@ -53,19 +54,26 @@ export class AIMemo {
   /** The namespace every call uses. */
   readonly namespace: string;
 
-  constructor(options: AIMemoOptions = {}) {
-    this.namespace = validateNamespace(options.namespace, 'options.namespace');
-    this.store = options.store ?? new SQLiteStore(process.env.AIMEMO_DB_PATH || './aimemo.db');
+  constructor(options?: AIMemoOptions) {
+    const opts = validateOptions(options, ['store', 'namespace']);
+    this.namespace = validateNamespace(opts.namespace, 'options.namespace');
+    const store = opts.store as MemoryStore | undefined;
+    if (store !== undefined && (typeof store !== 'object' || store === null || typeof store.search !== 'function' || typeof store.save !== 'function')) {
+      throw new ValidationError('options.store', 'must be a MemoryStore (an SQLiteStore, a PostgresStore or a custom store)', describe(store));
+    }
+    this.store = store ?? new SQLiteStore(process.env.AIMEMO_DB_PATH || './aimemo.db');
   }
 
   /** Saves a memory in this namespace. @throws ValidationError for bad input (nothing is written). */
-  add(content: string, options: AddOptions = {}): Promise<Memory> {
-    return this.store.save({ ...(options ?? {}), content, namespace: this.namespace });
+  async add(content: string, options?: AddOptions): Promise<Memory> {
+    const opts = validateOptions(options, ['metadata', 'tags', 'id', 'timestamp', 'expiresAt', 'ttl']);
+    return this.store.save({ ...opts, content, namespace: this.namespace } as NewMemory);
   }
 
   /** Full-text search in this namespace; see docs/search.md for the syntax. */
-  search(query: string, options: Omit<SearchOptions, 'namespace'> = {}): Promise<SearchResult[]> {
-    return this.store.search(query, { ...(options ?? {}), namespace: this.namespace });
+  async search(query: string, options?: Omit<SearchOptions, 'namespace'>): Promise<SearchResult[]> {
+    const opts = validateOptions(options, ['limit', 'offset', 'mode', 'tags', 'where', 'since', 'until']);
+    return this.store.search(query, { ...opts, namespace: this.namespace } as SearchOptions);
   }
 
   /** One memory by id, or null. */
@@ -79,8 +87,9 @@ export class AIMemo {
   }
 
   /** Newest first; `where`, `since`, `until` and `tags` narrow it. */
-  list(options: Omit<ListOptions, 'namespace'> = {}): Promise<Memory[]> {
-    return this.store.list({ ...(options ?? {}), namespace: this.namespace });
+  async list(options?: Omit<ListOptions, 'namespace'>): Promise<Memory[]> {
+    const opts = validateOptions(options, ['limit', 'offset', 'tags', 'where', 'since', 'until']);
+    return this.store.list({ ...opts, namespace: this.namespace } as ListOptions);
   }
 
   /** Changes a memory in place (see `MemoryStore.update`); null when there is none. */
@@ -89,8 +98,10 @@ export class AIMemo {
   }
 
   /** Deletes this namespace's memories matching every selector given; returns how many (see `MemoryStore.deleteMany`). */
-  deleteMany(options: Omit<DeleteManyOptions, 'namespace'>): Promise<number> {
-    return this.store.deleteMany({ ...(options ?? {}), namespace: this.namespace });
+  async deleteMany(options: Omit<DeleteManyOptions, 'namespace'>): Promise<number> {
+    if (options === undefined) throw new ValidationError('options', 'must be an object with ids, where, since, until or tags');
+    const opts = validateOptions(options, ['ids', 'tags', 'where', 'since', 'until']);
+    return this.store.deleteMany({ ...opts, namespace: this.namespace } as DeleteManyOptions);
   }
 
   /**
@@ -103,10 +114,11 @@ export class AIMemo {
    * await memo.getContext('How do I add authentication?');
    * // "Relevant memories:\n- [2026-11-02] User is building a FastAPI project\n…"
    */
-  async getContext(query: string, options: ContextOptions = {}): Promise<string> {
+  async getContext(query: string, options?: ContextOptions): Promise<string> {
     validateQuery(query);
-    const limit = validateLimit(options?.limit, 'options.limit', 5)!;
-    const maxChars = validateLimit(options?.maxChars, 'options.maxChars', 2000)!;
+    const opts = validateOptions(options, ['limit', 'maxChars']);
+    const limit = validateLimit(opts.limit, 'options.limit', 5)!;
+    const maxChars = validateLimit(opts.maxChars, 'options.maxChars', 2000)!;
     if (!parseQuery(query, 'any')) return '';
     const hits = await this.search(query, { limit, mode: 'any' });
     const header = 'Relevant memories:';

@@ -1,6 +1,9 @@
 /**
  * Every error AIMemo raises on purpose is an {@link AIMemoError} with a stable
- * `code`. Driver errors that AIMemo does not recognise are rethrown unchanged.
+ * `code`. Driver errors that AIMemo does not recognise are rethrown with their
+ * class and code, but without the fields that may hold user data (bound
+ * parameters, the query, the server's detail and context lines), along the
+ * whole `cause` chain: see `store/driver-error.ts`.
  */
 
 /** Stable machine-readable codes, one per error class. */
@@ -8,6 +11,7 @@ export type AIMemoErrorCode =
   | 'VALIDATION'
   | 'DATABASE_UNAVAILABLE'
   | 'POOL_TIMEOUT'
+  | 'QUERY_TIMEOUT'
   | 'SCHEMA_OUTDATED'
   | 'SCHEMA_TOO_NEW'
   | 'READ_ONLY'
@@ -64,6 +68,26 @@ export class PoolTimeoutError extends AIMemoError {
         `${status.checkedOut} busy, pool ${status.size} + overflow ${status.overflow}. ` +
         'Raise poolSize/maxOverflow or poolTimeout, or run fewer queries at once.',
     );
+  }
+}
+
+/**
+ * A PostgreSQL statement ran longer than `statementTimeout` and was cancelled
+ * (by the server's `statement_timeout`, or, when the server does not answer,
+ * by the store, which then drops that connection). Nothing the statement was
+ * writing was kept.
+ */
+export class QueryTimeoutError extends AIMemoError {
+  /** The store's `statementTimeout`, or undefined when the limit was the server's own `statement_timeout`. */
+  readonly timeoutSeconds: number | undefined;
+  constructor(timeoutSeconds: number | undefined, options?: { cause?: unknown }) {
+    super(
+      'QUERY_TIMEOUT',
+      `a PostgreSQL statement ran longer than ${timeoutSeconds ? `statementTimeout (${timeoutSeconds}s)` : "the server's statement_timeout"} and was cancelled; ` +
+        'nothing it was writing was kept. Raise the limit, or look for a lock held by another session or a server that stopped answering.',
+      options,
+    );
+    this.timeoutSeconds = timeoutSeconds;
   }
 }
 

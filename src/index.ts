@@ -11,6 +11,7 @@ export {
   MigrationError,
   OperationAbortedError,
   PoolTimeoutError,
+  QueryTimeoutError,
   ReadOnlyError,
   SchemaOutdatedError,
   SchemaTooNewError,
@@ -23,7 +24,7 @@ export {
   type NewerMigration,
 } from './errors';
 export type { SchemaNewerInfo } from './migrate/schema-version';
-export { PostgresStore, type PoolStatus, type PostgresSsl, type PostgresStoreOptions } from './store/postgres/postgres-store';
+export { PostgresStore, type PoolerMode, type PoolStatus, type PostgresSsl, type PostgresStoreOptions } from './store/postgres/postgres-store';
 export { SQLiteStore, type SQLiteStoreOptions } from './store/sqlite/sqlite-store';
 export type { SQLiteSource } from './store/sqlite/connect';
 export type { BackupOptions, BackupResult } from './store/sqlite/backup';

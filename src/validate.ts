@@ -21,6 +21,8 @@ export const LIMITS = Object.freeze({
   tags: 100,
   /** Bytes of `metadata` as UTF-8 JSON. */
   metadataBytes: 65_536,
+  /** Nesting of objects and arrays in `metadata` (`{ "a": { "b": 1 } }` is 2 deep). */
+  metadataDepth: 64,
   /** Largest `limit` a search accepts; `offset + limit` of a search is at most this too. */
   searchLimit: 10_000,
   /** Largest `limit` of one `listPage`. */
@@ -140,6 +142,40 @@ export function validateMode(value: unknown, field = 'mode'): 'all' | 'any' {
   return value;
 }
 
+/**
+ * An options argument: `undefined` (none) or a plain object holding only
+ * `keys`. Anything else where options belong (`search('apple', 'victim')`,
+ * `null`, an array) and a key the method does not know (`{ namesapce: … }`)
+ * are refused, not ignored: either would silently fall back to defaults,
+ * such as the `'default'` namespace.
+ */
+export function validateOptions<K extends string>(value: unknown, keys: readonly K[], field = 'options'): { [P in K]?: unknown } {
+  if (value === undefined) return {};
+  if (!isPlainObject(value)) throw new ValidationError(field, `must be an object (with ${keys.join(', ')})`, describe(value));
+  for (const key of Object.keys(value)) {
+    if ((keys as readonly string[]).includes(key)) continue;
+    // The key comes from the caller's code; still, only a short identifier-like one is repeated.
+    const named = /^[A-Za-z_$][\w$]{0,39}$/.test(key) ? `${field}.${key}` : field;
+    throw new ValidationError(named, `is not an option here (expected ${keys.join(', ')})`);
+  }
+  return value as { [P in K]?: unknown };
+}
+
+/**
+ * Longest time a timer option may name, in seconds: Node's timers hold at most
+ * 2^31-1 ms (about 24.8 days); a longer delay fires after 1 ms instead.
+ */
+export const MAX_TIMER_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+
+/** A number of seconds in `[min, max]` (fractions allowed), or `fallback` when undefined. */
+export function validateSeconds(value: unknown, field: string, fallback: number, min: number, max = MAX_TIMER_SECONDS): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
+    throw new ValidationError(field, `must be a number of seconds from ${min} to ${max.toLocaleString('en-US')}`, describe(value));
+  }
+  return value;
+}
+
 /** A search query: any string (an empty one finds nothing). */
 export function validateQuery(value: unknown, field = 'query'): string {
   if (typeof value !== 'string') throw new ValidationError(field, 'must be a string', describe(value));
@@ -157,39 +193,71 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
   return proto === null || Object.getPrototypeOf(proto) === null;
 }
 
-function checkJson(value: unknown, field: string, ancestors: object[]): void {
-  switch (typeof value) {
-    case 'string':
-      checkText(value, field);
-      return;
-    case 'boolean':
-      return;
-    case 'number':
-      if (!Number.isFinite(value)) throw new ValidationError(field, 'must be JSON: numbers must be finite', describe(value));
-      return;
-    case 'object':
-      if (value === null) return;
-      if (ancestors.includes(value)) throw new ValidationError(field, 'must be JSON: it refers to itself (a cycle)');
-      if (Array.isArray(value)) {
-        for (let i = 0; i < value.length; i++) checkJson(value[i], `${field}[${i}]`, [...ancestors, value]);
-        return;
+/** One value still to check: where it is, how deep, and the containers above it (to find cycles). */
+interface JsonFrame {
+  value: unknown;
+  field: string;
+  depth: number;
+  parent: JsonFrame | undefined;
+}
+
+const NOT_JSON = 'must be JSON: only plain objects, arrays, strings, finite numbers, booleans and null';
+
+/**
+ * Checks a JSON value without recursion (an explicit stack, visiting in the
+ * order a recursive walk would, so the first problem found is the same), and
+ * stops at {@link LIMITS.metadataDepth} before going deeper: no input can
+ * exhaust the call stack here or in any later reader.
+ */
+function checkJson(root: unknown, rootField: string): void {
+  const stack: JsonFrame[] = [{ value: root, field: rootField, depth: 0, parent: undefined }];
+  while (stack.length > 0) {
+    const frame = stack.pop()!;
+    const { value, field } = frame;
+    switch (typeof value) {
+      case 'string':
+        checkText(value, field);
+        continue;
+      case 'boolean':
+        continue;
+      case 'number':
+        if (!Number.isFinite(value)) throw new ValidationError(field, 'must be JSON: numbers must be finite', describe(value));
+        continue;
+      case 'object': {
+        if (value === null) continue;
+        for (let up = frame.parent; up; up = up.parent) {
+          if (up.value === value) throw new ValidationError(field, 'must be JSON: it refers to itself (a cycle)');
+        }
+        if (frame.depth >= LIMITS.metadataDepth) {
+          throw new ValidationError(field, `must be JSON nested at most ${LIMITS.metadataDepth} objects or arrays deep`, `more than ${LIMITS.metadataDepth}`);
+        }
+        const children: JsonFrame[] = [];
+        if (Array.isArray(value)) {
+          for (let i = 0; i < value.length; i++) children.push({ value: value[i], field: `${field}[${i}]`, depth: frame.depth + 1, parent: frame });
+        } else {
+          if (!isPlainObject(value)) throw new ValidationError(field, NOT_JSON, describe(value));
+          for (const [key, v] of Object.entries(value)) {
+            checkText(key, `${field} key`);
+            children.push({ value: v, field: `${field}.${key}`, depth: frame.depth + 1, parent: frame });
+          }
+        }
+        for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]);
+        continue;
       }
-      if (!isPlainObject(value)) throw new ValidationError(field, 'must be JSON: only plain objects, arrays, strings, finite numbers, booleans and null', describe(value));
-      for (const [key, v] of Object.entries(value)) {
-        checkText(key, `${field} key`);
-        checkJson(v, `${field}.${key}`, [...ancestors, value]);
-      }
-      return;
-    default:
-      throw new ValidationError(field, 'must be JSON: only plain objects, arrays, strings, finite numbers, booleans and null', describe(value));
+      default:
+        throw new ValidationError(field, NOT_JSON, describe(value));
+    }
   }
 }
 
-/** Metadata: a plain JSON object of at most 64 KiB; `{}` when undefined. Returns a deep copy. */
+/**
+ * Metadata: a plain JSON object of at most 64 KiB, nested at most 64 deep;
+ * `{}` when undefined. Returns a deep copy.
+ */
 export function validateMetadata(value: unknown, field = 'metadata'): Record<string, Json> {
   if (value === undefined) return {};
   if (!isPlainObject(value)) throw new ValidationError(field, 'must be a plain JSON object', describe(value));
-  checkJson(value, field, []);
+  checkJson(value, field);
   const text = JSON.stringify(value);
   const bytes = Buffer.byteLength(text, 'utf8');
   if (bytes > LIMITS.metadataBytes) throw new ValidationError(field, `must be at most ${LIMITS.metadataBytes} bytes as JSON`, `${bytes} bytes`);
@@ -274,11 +342,11 @@ export function validateIsoTimestamp(value: unknown, field = 'timestamp'): Date 
   const rule = 'must be an ISO 8601 date and time with a time zone, like 2026-01-31T09:30:00.000Z';
   if (typeof value !== 'string') throw new ValidationError(field, rule, describe(value));
   const m = ISO_8601.exec(value);
-  if (!m) throw new ValidationError(field, rule, `"${value.slice(0, 40)}"`);
+  if (!m) throw new ValidationError(field, rule, describe(value)); // never the text itself: it is the file's data
   const [year, month, day, hour, minute, second, offH, offM] = m.slice(1).map((p) => (p === undefined ? 0 : Number(p)));
   const daysInMonth = new Date(Date.UTC(2000 + (year % 400), month, 0)).getUTCDate(); // leap years repeat every 400
   if (month < 1 || month > 12 || day < 1 || day > daysInMonth || hour > 23 || minute > 59 || second > 59 || offH > 23 || offM > 59) {
-    throw new ValidationError(field, `${rule} (no such date or time)`, `"${value.slice(0, 40)}"`);
+    throw new ValidationError(field, `${rule} (no such date or time)`, describe(value));
   }
   return validateTimestamp(new Date(value), field)!;
 }
@@ -295,7 +363,8 @@ export function validateMemoryRecord(value: unknown): CheckedMemory {
   if (!isPlainObject(value)) throw new ValidationError('memory', 'must be a JSON object with a content string', describe(value));
   const unknown = Object.keys(value).filter((k) => !RECORD_FIELDS.has(k));
   if (unknown.length > 0) {
-    throw new ValidationError(unknown[0].slice(0, 40), `is not a memory field (expected ${[...RECORD_FIELDS].join(', ')})`);
+    // The key is the file's data, not ours: counted, never quoted.
+    throw new ValidationError('memory', `must have only the fields ${[...RECORD_FIELDS].join(', ')}`, `${unknown.length} other field${unknown.length === 1 ? '' : 's'}`);
   }
   const { timestamp, expiresAt, ...rest } = value;
   return validateNewMemory({

@@ -12,9 +12,10 @@ export function register(program: Command): void {
     .argument('[file]', 'where to write; .gz compresses; - is stdout', '-')
     .option('-n, --namespace <namespace>', 'export this namespace; repeatable (default: all)', collect)
     .option('--batch-size <n>', 'memories read at a time', positiveInt(100_000), 5000)
+    .option('-f, --force', 'replace the file if it exists (never the database itself)')
     .addHelpText('after', '\nExamples:\n  aimemo export backup.jsonl.gz\n  aimemo export - -n user_123 > user_123.jsonl')
     .action(async (file: string, _opts, command: Command) => {
-      const opts = optionsOf<{ namespace?: string[]; batchSize: number }>(command);
+      const opts = optionsOf<{ namespace?: string[]; batchSize: number; force?: boolean }>(command);
       const toStdout = file === '-';
       const result = await withStore(opts, false, async (store) => {
         const progress = createProgress('export', { quiet: !!opts.quiet });
@@ -22,6 +23,7 @@ export function register(program: Command): void {
           return await exportJsonl(store, toStdout ? process.stdout : file, {
             ...(opts.namespace ? { namespaces: opts.namespace } : {}),
             batchSize: opts.batchSize,
+            overwrite: !!opts.force,
             onProgress: (p) => progress.update(p.done, p.total, p.namespace),
           });
         } finally {

@@ -23,19 +23,23 @@ export function register(program: Command): void {
     .action(async (file: string, _opts, command: Command) => {
       const opts = optionsOf<{ only?: string[]; into?: string; batchSize: number; dryRun?: boolean }>(command);
       const result = await withStore(opts, !opts.dryRun, async (store) => {
-        // A file's size is known, so progress is in bytes; stdin's is not, so it counts lines.
-        const fromStdin = file === '-';
-        const progress = createProgress(opts.dryRun ? 'check' : 'import', { quiet: !!opts.quiet, unit: fromStdin ? 'lines' : 'bytes' });
+        // Two passes: the whole input is checked ('check'), then written ('import'); stdin is copied to a temporary file first.
+        let phase: 'check' | 'import' = 'check';
+        let progress = createProgress('check', { quiet: !!opts.quiet, unit: 'bytes' });
         try {
           return await importJsonl(store, file === '-' ? process.stdin : file, {
             ...(opts.only ? { namespaces: opts.only } : {}),
             ...(opts.into === undefined ? {} : { namespace: opts.into }),
             batchSize: opts.batchSize,
             dryRun: !!opts.dryRun,
-            onProgress: (p) =>
-              fromStdin
-                ? progress.update(p.line, p.line, `${count(p.imported)} imported, ${count(p.rejected)} rejected`)
-                : progress.update(p.bytes, p.totalBytes ?? p.bytes, `${count(p.imported)} imported, ${count(p.rejected)} rejected`),
+            onProgress: (p) => {
+              if (p.phase !== phase) {
+                progress.stop();
+                phase = p.phase;
+                progress = createProgress('import', { quiet: !!opts.quiet, unit: 'bytes' });
+              }
+              progress.update(p.bytes, p.totalBytes ?? p.bytes, `${count(p.imported)} ${phase === 'check' ? 'valid' : 'imported'}, ${count(p.rejected)} rejected`);
+            },
           });
         } finally {
           progress.stop();

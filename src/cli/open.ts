@@ -49,6 +49,13 @@ export function parseDatabase(value: string, option = '--db'): DatabaseSpec {
     if (!url || !url.host) throw new ValidationError(option, `must be a valid PostgreSQL URL, like postgres://user:password@host:5432/database; ${ENCODE_HINT}`, 'a URL that does not parse');
     return { dialect: 'postgres', url: text, label: `postgres://${describeUrl(text)}` };
   }
+  // `user:password@host…` without postgres://: a URL with its scheme lost, never a file name to create (and print).
+  if (/^(?:[a-z][a-z0-9+.-]*:)?(?:\/\/)?[^\s/@]+:[^\s/@]*@/i.test(text)) {
+    throw new ValidationError(
+      option,
+      'looks like a URL with a user name and password but does not start with postgres:// or postgresql://; write postgres://user:password@host:5432/database (a SQLite file named like that: prefix it with ./)',
+    );
+  }
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(text);
   if (scheme && scheme[1].toLowerCase() !== 'file') {
     throw new ValidationError(option, 'must be a SQLite file path or a postgres:// URL', `a ${scheme[1]}:// URL`);

@@ -10,8 +10,11 @@
  */
 import { createHash } from 'node:crypto';
 import type { Json, Memory, MemoryStore } from '../types';
-import { validateLimit, validateNamespace } from '../validate';
+import { ValidationError } from '../errors';
+import { describe, validateLimit, validateNamespace, validateOptions } from '../validate';
 import { batchesOf } from './batches';
+import { checkStore } from './checks';
+import { jsonText } from './json-text';
 
 /** Metadata with its object keys in code-point order at every depth. */
 function sortKeys(value: Json): Json {
@@ -28,9 +31,15 @@ function sortKeys(value: Json): Json {
  * without one has the checksum it had before expiry existed.
  */
 export function canonicalMemory(m: Memory): string {
-  const fields: Json[] = [m.namespace, m.id, m.content, sortKeys(m.metadata), m.tags, m.timestamp.toISOString()];
+  const fields: Json[] = [m.namespace, m.id, m.content, m.metadata, m.tags, m.timestamp.toISOString()];
   if (m.expiresAt) fields.push(m.expiresAt.toISOString());
-  return JSON.stringify(fields);
+  try {
+    return JSON.stringify(fields.map((f, i) => (i === 3 ? sortKeys(f) : f)));
+  } catch (error) {
+    // Metadata nested deeper than the call stack (stored before save's depth limit): the same text, iteratively.
+    if (!(error instanceof RangeError)) throw error;
+    return jsonText(fields, true);
+  }
 }
 
 /** SHA-256 of {@link canonicalMemory}, as 64 hex digits. */
@@ -85,14 +94,17 @@ export interface NamespaceChecksum {
 export async function checksumNamespace(
   store: MemoryStore,
   namespace: string,
-  options: { batchSize?: number; onProgress?(counted: number): void } = {},
+  options?: { batchSize?: number; onProgress?(counted: number): void },
 ): Promise<NamespaceChecksum> {
+  checkStore(store, 'store');
   const ns = validateNamespace(namespace);
-  const batchSize = validateLimit(options?.batchSize, 'options.batchSize', 5000, 100_000)!;
+  const opts = validateOptions(options, ['batchSize', 'onProgress']) as { batchSize?: number; onProgress?(counted: number): void };
+  if (opts.onProgress !== undefined && typeof opts.onProgress !== 'function') throw new ValidationError('options.onProgress', 'must be a function', describe(opts.onProgress));
+  const batchSize = validateLimit(opts.batchSize, 'options.batchSize', 5000, 100_000)!;
   const sum = new MemoryChecksum();
   for await (const batch of batchesOf(store, ns, batchSize)) {
     for (const m of batch) sum.add(m);
-    options?.onProgress?.(sum.count);
+    opts.onProgress?.(sum.count);
   }
   return { namespace: ns, count: sum.count, checksum: sum.value };
 }

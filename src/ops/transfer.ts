@@ -5,8 +5,9 @@
  */
 import { OperationAbortedError, TransferVerificationError, ValidationError, type NamespaceMismatch } from '../errors';
 import type { Memory, MemoryStore } from '../types';
-import { describe, validateLimit, validateNamespace } from '../validate';
+import { describe, validateLimit, validateNamespace, validateOptions } from '../validate';
 import { batchesOf, countsOf, hasGetMany } from './batches';
+import { checkCallbacks, checkStore } from './checks';
 import { checksumNamespace, memoryDigest } from './checksum';
 
 /** Options of {@link transfer}. */
@@ -83,16 +84,16 @@ export interface TransferResult {
   ms: number;
 }
 
-function checkOptions(options: TransferOptions) {
-  if (typeof options !== 'object' || options === null) throw new ValidationError('options', 'must be an object', describe(options));
+const OPTIONS = ['namespaces', 'batchSize', 'concurrency', 'skipUnchanged', 'verify', 'onProgress', 'signal'] as const;
+
+function checkOptions(value: TransferOptions | undefined) {
+  const options = validateOptions(value, OPTIONS) as TransferOptions;
   const namespaces = options.namespaces;
   if (namespaces !== undefined && !Array.isArray(namespaces)) throw new ValidationError('options.namespaces', 'must be an array of namespaces', describe(namespaces));
   for (const key of ['skipUnchanged', 'verify'] as const) {
     if (options[key] !== undefined && typeof options[key] !== 'boolean') throw new ValidationError(`options.${key}`, 'must be a boolean', describe(options[key]));
   }
-  if (options.onProgress !== undefined && typeof options.onProgress !== 'function') {
-    throw new ValidationError('options.onProgress', 'must be a function', describe(options.onProgress));
-  }
+  checkCallbacks(options);
   return {
     namespaces: namespaces === undefined ? undefined : [...new Set(namespaces.map((ns, i) => validateNamespace(ns, `options.namespaces[${i}]`)))],
     batchSize: validateLimit(options.batchSize, 'options.batchSize', 5000, 100_000)!,
@@ -134,9 +135,11 @@ function checkOptions(options: TransferOptions) {
  * @throws OperationAbortedError when `signal` aborts it (finished batches stay; run it again to continue).
  * @throws ValidationError for bad options, or a source memory the destination refuses.
  */
-export async function transfer(source: MemoryStore, destination: MemoryStore, options: TransferOptions = {}): Promise<TransferResult> {
+export async function transfer(source: MemoryStore, destination: MemoryStore, options?: TransferOptions): Promise<TransferResult> {
   const started = performance.now();
-  const opts = checkOptions(options ?? {});
+  checkStore(source, 'source');
+  checkStore(destination, 'destination');
+  const opts = checkOptions(options);
   const { signal, onProgress } = options ?? {};
   const checkAborted = () => {
     if (signal?.aborted) throw new OperationAbortedError('transfer', { cause: signal.reason });

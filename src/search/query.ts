@@ -21,6 +21,15 @@
  * {@link parseQuery} never throws: a missing operand, an unclosed bracket or
  * quote, a query of only stop words all end in a smaller tree, or `null`
  * (which finds nothing).
+ *
+ * Every query is bounded before any work depends on its size
+ * ({@link QUERY_LIMITS}): brackets nest at most 5 deep (deeper ones are read
+ * as spaces), reading stops after 64 distinct words (phrase words included)
+ * or 1,000 tokens, a word is read up to 2,047 characters, `a NOT b NOT c` becomes `a NOT (b OR c)`, and repeated
+ * alternatives (`fox fox`) count once. So the tree is at most 24 operators
+ * deep and 64 words wide whatever the input: FTS5's parser stack (about 30
+ * nested groups) and every recursive walk of the tree stay far from their
+ * limits, and both backends get the same tree.
  */
 import { isStopWord } from './stop-words';
 
@@ -41,22 +50,138 @@ type Token =
   | { t: 'AND' | 'OR' | 'NOT' | '(' | ')' };
 
 /** Letters and digits: token characters of FTS5's unicode61 (L*, N*; not Co, see above) and of PostgreSQL. */
-const WORD = /[\p{L}\p{N}]+/gu;
+/** One letter or digit (not a private-use character: see the module comment). */
+const WORD_CHAR = /^[\p{L}\p{N}]$/u;
+
+/**
+ * Where the run of letters and digits that starts at `i` ends. Scanned by
+ * hand, one code point at a time: a regular expression over a run of
+ * millions of letters exhausts V8's backtracking stack (RangeError).
+ */
+function runEnd(text: string, i: number, end = text.length): number {
+  let j = i;
+  while (j < end) {
+    const code = text.charCodeAt(j);
+    if (code < 0x80) {
+      // ASCII, the common case, without a regular expression: digits and Latin letters.
+      if ((code >= 48 && code <= 57) || (code >= 65 && code <= 90) || (code >= 97 && code <= 122)) {
+        j++;
+        continue;
+      }
+      break;
+    }
+    const width = code >= 0xd800 && code <= 0xdbff && j + 1 < end ? 2 : 1;
+    if (!WORD_CHAR.test(text.slice(j, j + width))) break;
+    j += width;
+  }
+  return j;
+}
+
+/** Each run of letters and digits in `text[from, to)`, as `[start, end]`, in order. */
+function* runs(text: string, from = 0, to = text.length): Generator<[number, number]> {
+  for (let i = from; i < to; ) {
+    const end = runEnd(text, i, to);
+    if (end > i) {
+      yield [i, end];
+      i = end;
+    } else i += text.codePointAt(i)! > 0xffff ? 2 : 1;
+  }
+}
 
 /** Splits text into lower-cased words, exactly as the backends' tokenizers do. */
 export function words(text: string): string[] {
-  return (text.match(WORD) ?? []).map((w) => w.toLowerCase());
+  const found: string[] = [];
+  for (const [start, end] of runs(text)) found.push(text.slice(start, end).toLowerCase());
+  return found;
 }
 
+/**
+ * How far a query is read (see the module comment). Beyond a limit the rest
+ * of the query is ignored (or, for brackets, read as spaces): the query still
+ * never throws, and gives the same tree on every backend.
+ */
+export const QUERY_LIMITS = Object.freeze({
+  /** Brackets nested deeper than this are read as spaces. */
+  bracketDepth: 5,
+  /** Distinct words (plus every word inside a phrase) read; later words are ignored. */
+  words: 64,
+  /** Tokens (words, phrases, operators, brackets) read; the rest is ignored. */
+  tokens: 1000,
+  /** Characters of one word; the rest of a longer one is not read (PostgreSQL indexes no word over 2,047 bytes). */
+  wordChars: 2047,
+});
+
+/** A word as the query holds it: at most `wordChars` characters (never splitting a surrogate pair), lower-cased. */
+function queryWord(text: string, start: number, end: number): string {
+  let stop = Math.min(end, start + QUERY_LIMITS.wordChars);
+  if (stop < end && /[\uD800-\uDBFF]/.test(text[stop - 1])) stop--;
+  return text.slice(start, stop).toLowerCase();
+}
+
+/**
+ * Splits the query into tokens, scanning it once by hand and stopping at the
+ * limits: the work is linear in the input and the output bounded, however
+ * long the string (a regular expression would overflow on long runs).
+ */
 function tokenize(input: string): Token[] {
   const tokens: Token[] = [];
-  const re = /"([^"]*)"?|\(|\)|([\p{L}\p{N}]+)(\*)?/gu;
-  for (const m of input.matchAll(re)) {
-    const [all, phrase, word, star] = m;
-    if (all.startsWith('"')) tokens.push({ t: 'phrase', words: words(phrase ?? '') });
-    else if (all === '(' || all === ')') tokens.push({ t: all });
-    else if (word === 'AND' || word === 'OR' || word === 'NOT') tokens.push(star ? { t: 'word', word: word.toLowerCase(), prefix: true } : { t: word });
-    else tokens.push({ t: 'word', word: word!.toLowerCase(), prefix: star === '*' });
+  const distinct = new Set<string>();
+  let budget = QUERY_LIMITS.words;
+  let depth = 0;
+  let ignored = 0; // '(' read as spaces whose ')' is still to come
+  for (let i = 0; i < input.length; ) {
+    if (tokens.length >= QUERY_LIMITS.tokens || budget <= 0) break;
+    const c = input[i];
+    if (c === '"') {
+      const close = input.indexOf('"', i + 1);
+      const end = close < 0 ? input.length : close;
+      const kept: string[] = [];
+      for (const [start, stop] of runs(input, i + 1, end)) {
+        if (budget <= 0) break;
+        kept.push(queryWord(input, start, stop));
+        budget--;
+      }
+      tokens.push({ t: 'phrase', words: kept });
+      i = close < 0 ? end : close + 1;
+      continue;
+    }
+    if (c === '(') {
+      if (depth < QUERY_LIMITS.bracketDepth) {
+        depth++;
+        tokens.push({ t: '(' });
+      } else ignored++;
+      i++;
+      continue;
+    }
+    if (c === ')') {
+      if (ignored > 0) ignored--;
+      else {
+        if (depth > 0) depth--;
+        tokens.push({ t: ')' });
+      }
+      i++;
+      continue;
+    }
+    const start = i;
+    const end = runEnd(input, start);
+    if (end === start) {
+      i += input.codePointAt(i)! > 0xffff ? 2 : 1;
+      continue;
+    }
+    const prefix = input[end] === '*';
+    i = prefix ? end + 1 : end;
+    const text = end - start <= 3 ? input.slice(start, end) : '';
+    if (!prefix && (text === 'AND' || text === 'OR' || text === 'NOT')) {
+      tokens.push({ t: text });
+      continue;
+    }
+    const lower = queryWord(input, start, end);
+    const key = `${prefix ? '*' : ' '}${lower}`;
+    if (!distinct.has(key) && !isStopWord(lower)) {
+      distinct.add(key);
+      budget--;
+    }
+    tokens.push({ t: 'word', word: lower, prefix });
   }
   return tokens;
 }
@@ -121,15 +246,18 @@ class Parser {
     return join('and', joined, true);
   }
 
+  /** `a NOT b NOT c` is `a NOT (b OR c)`: one node however long the chain, so the tree stays shallow. */
   private parseNot(): Raw | null {
-    let left = this.parsePrimary();
+    const left = this.parsePrimary();
+    const excluded: Raw[] = [];
     while (this.peek() === 'NOT') {
       this.pos++;
       const right = this.parsePrimary();
-      // FTS5 has no unary NOT: a NOT with nothing before it excludes from nothing.
-      if (left && right) left = { kind: 'not', positive: left, negative: right };
+      if (right) excluded.push(right);
     }
-    return left;
+    // FTS5 has no unary NOT: a NOT with nothing before it excludes from nothing.
+    if (!left || excluded.length === 0) return left;
+    return { kind: 'not', positive: left, negative: join('or', excluded)! };
   }
 
   private parsePrimary(): Raw | null {
@@ -188,11 +316,18 @@ function normalise(node: Raw, mode: SearchMode): QueryNode | null {
     case 'or': {
       const kind = node.kind === 'and' && node.implicit && mode === 'any' ? 'or' : node.kind;
       const children: QueryNode[] = [];
+      const seen = new Set<string>(); // `fox fox` is `fox`: an alternative repeated counts once
+      const add = (c: QueryNode) => {
+        const key = JSON.stringify(c);
+        if (seen.has(key)) return;
+        seen.add(key);
+        children.push(c);
+      };
       for (const child of node.children) {
         const c = normalise(child, mode);
         if (!c) continue;
-        if (c.kind === kind) children.push(...c.children);
-        else children.push(c);
+        if (c.kind === kind) c.children.forEach(add);
+        else add(c);
       }
       if (children.length === 0) return null;
       if (children.length === 1) return children[0];

@@ -36,6 +36,7 @@ import {
   validateNamespace,
   validateNewMemory,
   validateOffset,
+  validateOptions,
   validateQuery,
   type CheckedMemory,
 } from '../validate';
@@ -67,6 +68,14 @@ const DEFAULT_PAGE = 100;
 /** Turns a driver error into an AIMemo error, or returns it unchanged when unknown. */
 export type ErrorMapper = (error: unknown) => unknown;
 
+/** The keys each method's options may hold (anything else is refused: see `validateOptions`). */
+const FILTER_OPTIONS = ['tags', 'where', 'since', 'until'] as const;
+const SEARCH_OPTIONS = ['namespace', 'namespacePrefix', 'limit', 'offset', 'mode', ...FILTER_OPTIONS] as const;
+const LIST_OPTIONS = ['namespace', 'namespacePrefix', 'limit', 'offset', ...FILTER_OPTIONS] as const;
+const LIST_PAGE_OPTIONS = ['namespace', 'limit', 'cursor', ...FILTER_OPTIONS] as const;
+const COUNT_OPTIONS = ['namespace', 'namespacePrefix', ...FILTER_OPTIONS] as const;
+const DELETE_MANY_OPTIONS = ['namespace', 'ids', ...FILTER_OPTIONS] as const;
+
 /** Options the shared template takes from either store. */
 export interface SqlStoreOptions {
   /** See `SQLiteStoreOptions.onSchemaNewer`. */
@@ -76,6 +85,10 @@ export interface SqlStoreOptions {
 export abstract class SqlStore implements MemoryStore {
   #ready: Promise<void> | undefined;
   #closed = false;
+  #closing: Promise<void> | undefined;
+  /** Calls that have started and not yet settled: `close()` waits for them. */
+  readonly #inFlight = new Set<Promise<unknown>>();
+
   #reported = false;
   /** Set when the database holds a newer migration marked incompatible with this version: writes get it. */
   #tooNew: SchemaTooNewError | undefined;
@@ -86,9 +99,25 @@ export abstract class SqlStore implements MemoryStore {
     private readonly storeOptions: SqlStoreOptions = {},
   ) {}
 
-  /** Runs `fn` once the schema is ready, mapping driver errors. */
-  protected async run<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.#closed) throw new StoreClosedError(this.constructor.name);
+  /**
+   * Runs `fn` once the schema is ready, mapping driver errors. A call that
+   * starts after `close()` fails with StoreClosedError; one already running
+   * keeps its connection until it settles (`close()` waits for it), so no
+   * call ever meets a torn-down connection.
+   */
+  protected run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.#closed) return Promise.reject(new StoreClosedError(this.constructor.name));
+    const call = this.#run(fn);
+    const settled = call.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#inFlight.add(settled);
+    void settled.then(() => this.#inFlight.delete(settled));
+    return call;
+  }
+
+  async #run<T>(fn: () => Promise<T>): Promise<T> {
     try {
       // A failed start (server down, say) is retried by the next call.
       this.#ready ??= this.repository.init().then(
@@ -176,9 +205,9 @@ export abstract class SqlStore implements MemoryStore {
    * @example
    * await store.search('deadline', { namespace: 'u1', where: { priority: { $gte: 2 } }, since: '2026-01-01', limit: 10, offset: 10 });
    */
-  async search(query: string, options: SearchOptions = {}): Promise<SearchResult[]> {
+  async search(query: string, options?: SearchOptions): Promise<SearchResult[]> {
     const text = validateQuery(query);
-    const opts = options ?? {};
+    const opts = validateOptions(options, SEARCH_OPTIONS) as SearchOptions;
     const prefix = prefixOf(opts);
     const namespace = validateNamespace(opts.namespace, 'options.namespace');
     const limit = validateLimit(opts.limit, 'options.limit', DEFAULT_SEARCH_LIMIT, LIMITS.searchLimit)!;
@@ -200,8 +229,8 @@ export abstract class SqlStore implements MemoryStore {
   }
 
   /** Newest first (ties: id descending), narrowed by the filter options. */
-  async list(options: ListOptions = {}): Promise<Memory[]> {
-    const opts = options ?? {};
+  async list(options?: ListOptions): Promise<Memory[]> {
+    const opts = validateOptions(options, LIST_OPTIONS) as ListOptions;
     const prefix = prefixOf(opts);
     const namespace = validateNamespace(opts.namespace, 'options.namespace');
     const limit = validateLimit(opts.limit, 'options.limit', undefined);
@@ -230,8 +259,8 @@ export abstract class SqlStore implements MemoryStore {
    * while (page.cursor) page = await store.listPage({ namespace: 'u1', limit: 100, where: { source: 'chat' }, cursor: page.cursor });
    * @throws ValidationError for bad options or a cursor that listPage did not return.
    */
-  async listPage(options: ListPageOptions = {}): Promise<MemoryPage> {
-    const opts = options ?? {};
+  async listPage(options?: ListPageOptions): Promise<MemoryPage> {
+    const opts = validateOptions(options, LIST_PAGE_OPTIONS) as ListPageOptions;
     const namespace = validateNamespace(opts.namespace, 'options.namespace');
     const limit = validateLimit(opts.limit, 'options.limit', DEFAULT_PAGE, LIMITS.pageLimit)!;
     const after = opts.cursor === undefined ? undefined : decodeCursor(opts.cursor, 'options.cursor');
@@ -250,7 +279,7 @@ export abstract class SqlStore implements MemoryStore {
       const ns = validateNamespace(namespaceOrOptions);
       return this.run(() => this.repository.count({ namespace: ns, tags: [], now: new Date() }));
     }
-    const opts = namespaceOrOptions;
+    const opts = validateOptions(namespaceOrOptions, COUNT_OPTIONS) as CountOptions;
     const prefix = prefixOf(opts);
     const namespace = validateNamespace(opts.namespace, 'options.namespace');
     const filter = validateFilter(opts);
@@ -299,6 +328,7 @@ export abstract class SqlStore implements MemoryStore {
    */
   async deleteMany(options: DeleteManyOptions): Promise<number> {
     if (!isPlainObject(options)) throw new ValidationError('options', 'must be an object with a namespace and ids, where, since, until or tags', describe(options));
+    validateOptions(options, DELETE_MANY_OPTIONS); // a misspelt namespace would delete in 'default'
     const namespace = validateNamespace(options.namespace, 'options.namespace');
     const filter = validateFilter(options);
     const ids = validateIds(options.ids, 'options.ids');
@@ -325,8 +355,8 @@ export abstract class SqlStore implements MemoryStore {
     return this.write('clear', () => this.repository.clear(ns, new Date()));
   }
 
-  async getAllNamespaces(options: PrefixOption = {}): Promise<string[]> {
-    const prefix = prefixOf(options ?? {});
+  async getAllNamespaces(options?: PrefixOption): Promise<string[]> {
+    const prefix = prefixOf(validateOptions(options, ['namespacePrefix']) as PrefixOption);
     const now = new Date();
     if (prefix) return this.run(() => namespacesUnder(this.repository, prefix, undefined, 'options.namespacePrefix', 'a listing', now));
     return this.run(() => this.repository.namespaces(now));
@@ -358,10 +388,10 @@ export abstract class SqlStore implements MemoryStore {
    *   for (const memory of batch) console.log(memory.id);
    * }
    */
-  async *iterate(namespace: string, options: { batchSize?: number } = {}): AsyncGenerator<Memory[], void, undefined> {
+  async *iterate(namespace: string, options?: { batchSize?: number }): AsyncGenerator<Memory[], void, undefined> {
     if (namespace === undefined) throw new ValidationError('namespace', 'is required');
     const ns = validateNamespace(namespace);
-    const batchSize = validateLimit(options?.batchSize, 'options.batchSize', 1000, MAX_BATCH)!;
+    const batchSize = validateLimit(validateOptions(options, ['batchSize']).batchSize, 'options.batchSize', 1000, MAX_BATCH)!;
     let after: string | undefined;
     for (;;) {
       const batch = await this.run(() => this.repository.scan(ns, after, batchSize, new Date()));
@@ -403,8 +433,8 @@ export abstract class SqlStore implements MemoryStore {
    * const { steps } = await store.optimize();
    * for (const s of steps) console.log(`${s.step}: ${s.ms} ms`);
    */
-  async optimize(options: { vacuum?: boolean } = {}): Promise<OptimizeResult> {
-    const vacuum = options?.vacuum ?? false;
+  async optimize(options?: { vacuum?: boolean }): Promise<OptimizeResult> {
+    const vacuum = validateOptions(options, ['vacuum']).vacuum ?? false;
     if (typeof vacuum !== 'boolean') throw new ValidationError('options.vacuum', 'must be a boolean', describe(vacuum));
     const steps = await this.write('optimize', () => this.repository.optimize({ vacuum, now: new Date(), purgeBatch: PURGE_BATCH }));
     return { dialect: this.repository.dialect, steps };
@@ -461,10 +491,20 @@ export abstract class SqlStore implements MemoryStore {
     return found.map(({ name, type, path }) => ({ name, type, path }));
   }
 
-  /** Releases what the store opened; connections the app passed in stay open. Idempotent. */
-  async close(): Promise<void> {
-    if (this.#closed) return;
+  /**
+   * Releases what the store opened; connections the app passed in stay open.
+   * Calls already running finish first (each within the store's timeouts);
+   * calls made after `close()` fail with StoreClosedError. Idempotent: every
+   * call returns the same promise.
+   */
+  close(): Promise<void> {
     this.#closed = true;
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    while (this.#inFlight.size > 0) await Promise.all([...this.#inFlight]);
     const ready = this.#ready;
     this.#ready = undefined;
     if (ready) await ready.catch(() => undefined); // let a start in flight settle before closing

@@ -141,6 +141,7 @@ export class TcpProxy {
   #server: net.Server | undefined;
   #sockets = new Set<net.Socket>();
   #silent = false;
+  #frozen = false;
   port = 0;
 
   private constructor(
@@ -192,8 +193,19 @@ export class TcpProxy {
     this.track(upstream);
     client.on('close', () => upstream.destroy()); // either side gone: close the other
     upstream.on('close', () => client.destroy());
-    client.pipe(upstream);
-    upstream.pipe(client);
+    // Forwarded by hand so freeze() can drop bytes without closing anything (a server or network that went silent).
+    client.on('data', (chunk: Buffer) => this.#frozen || upstream.write(chunk));
+    upstream.on('data', (chunk: Buffer) => this.#frozen || client.write(chunk));
+  }
+
+  /** From now on, connections stay open but nothing is forwarded either way (a hung server, a black-holed network). */
+  freeze(): void {
+    this.#frozen = true;
+  }
+
+  /** Forward again after `freeze()`. */
+  thaw(): void {
+    this.#frozen = false;
   }
 
   private track(socket: net.Socket): void {

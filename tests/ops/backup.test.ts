@@ -91,7 +91,7 @@ describe('SQLiteStore#backup', () => {
     await store.save({ content: 'two' });
     await store.backup(target, { overwrite: true });
     expect(checkCopy(target)).toBe(2);
-    await expect(store.backup(file, { overwrite: true })).rejects.toThrow(/is the database being backed up/);
+    await expect(store.backup(file, { overwrite: true })).rejects.toThrow(/is the database itself/);
     await expect(store.backup(tmp.file('no/such/dir/copy.db'))).rejects.toBeInstanceOf(BadFileError);
     await expect(store.backup('')).rejects.toThrow(/path must be a file path/);
     expect(fs.readdirSync(tmp.dir).filter((n) => n.includes('.tmp-'))).toEqual([]);

@@ -168,7 +168,7 @@ describe('importJsonl', () => {
         expect.stringMatching(/^not valid JSON/),
         'content must be a non-empty string; got an empty string',
         expect.stringMatching(/^timestamp must be an ISO 8601 date and time with a time zone/),
-        expect.stringMatching(/^tag is not a memory field/),
+        expect.stringMatching(/^memory must have only the fields/),
         'tags[1] must be a non-empty string; got number',
         'memory must be a JSON object with a content string; got array',
         'metadata must be a plain JSON object; got array',
@@ -187,7 +187,7 @@ describe('importJsonl', () => {
     const store = await sqlite.open();
     const ns = uniqueNamespace('imp-file');
     await expect(importJsonl(store, writeLines([{ ...header, version: 3 }, good(ns, 'a')]))).rejects.toThrow(/format version 3; this aimemo reads versions 1-2/);
-    await expect(importJsonl(store, writeLines([{ format: 'other', version: 1 }, good(ns, 'a')]))).rejects.toThrow(/not AIMemo JSON Lines: format "other"/);
+    await expect(importJsonl(store, writeLines([{ format: 'other', version: 1 }, good(ns, 'a')]))).rejects.toThrow(/not AIMemo JSON Lines: its header names another format/);
     await expect(importJsonl(store, writeLines(['SQLite format 3', good(ns, 'a')]))).rejects.toThrow(/line 1: is not AIMemo JSON Lines: the first line is not JSON/);
     await expect(importJsonl(store, tmp.file('missing.jsonl'))).rejects.toBeInstanceOf(BadFileError);
     await expect(importJsonl(store, tmp.dir)).rejects.toThrow(/is not a file/);

@@ -127,10 +127,28 @@ const token = fc.oneof(
 );
 const separator = fc.constantFrom(' ', ' ', ' ', '', '  ', '\t', '\n');
 const ordinaryQuery = fc.array(fc.tuple(token, separator), { maxLength: 14 }).map((parts) => parts.map(([t, s]) => t + s).join(''));
+/**
+ * Shapes past the parser's bounds (issue 11): long NOT chains (FTS5's parser
+ * stack overflowed at 92), brackets nested far past 5 (alternating OR and
+ * implicit AND overflowed it at 32; `(`×2,422 overflowed the call stack),
+ * and more distinct words than the 64 read. The parser bounds them, so both
+ * backends must still agree.
+ */
+const word = fc.constantFrom(...VOCABULARY);
+const notChain = fc.tuple(word, fc.array(word, { minLength: 1, maxLength: 400 })).map(([first, rest]) => `${first} ${rest.map((w) => `NOT ${w}`).join(' ')}`);
+const nestedGroups = fc
+  .tuple(fc.array(fc.tuple(word, fc.constantFrom('OR ', '', 'AND ', 'NOT ')), { minLength: 6, maxLength: 120 }), word)
+  .map(([levels, inner]) => levels.reduce((q, [w, op]) => `(${w} ${op}${q})`, inner));
+const bracketFlood = fc.tuple(fc.integer({ min: 6, max: 5_000 }), ordinaryQuery, fc.boolean()).map(([n, q, close]) => `${'('.repeat(n)}${q}${close ? ')'.repeat(n) : ''}`);
+const manyWords = fc.array(fc.oneof(word, fc.string({ unit: 'grapheme', minLength: 1, maxLength: 5 })), { minLength: 65, maxLength: 300 }).map((ws) => ws.join(' OR '));
 const query = fc.oneof(
   { weight: 60, arbitrary: ordinaryQuery },
   { weight: 1, arbitrary: fc.constantFrom(...VOCABULARY, ...SYNTAX).map((w) => `${w} `.repeat(2_000)) }, // very long
   { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 40 }) },
+  { weight: 2, arbitrary: notChain },
+  { weight: 2, arbitrary: nestedGroups },
+  { weight: 1, arbitrary: bracketFlood },
+  { weight: 1, arbitrary: manyWords },
 );
 // ---------------------------------------------------------------- metadata and filters
 

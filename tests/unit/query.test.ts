@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { parseQuery, positiveWords, type QueryNode } from '../../src/search/query';
+import fc from 'fast-check';
+import { parseQuery, positiveWords, QUERY_LIMITS, type QueryNode } from '../../src/search/query';
 import { toFts5 } from '../../src/search/fts5';
 import { toTsquery } from '../../src/search/tsquery';
 import { JUNK_QUERIES } from '../fixtures/queries';
@@ -110,5 +111,63 @@ describe('positiveWords', () => {
       { word: 'fox', prefix: false },
       { word: 'dog', prefix: false },
     ]);
+  });
+});
+
+describe('parseQuery bounds (QUERY_LIMITS)', () => {
+  /** Composite nodes from the root to the deepest leaf. */
+  const depth = (n: QueryNode): number =>
+    n.kind === 'term' || n.kind === 'phrase' ? 0 : 1 + Math.max(...(n.kind === 'not' ? [n.positive, n.negative] : n.children).map(depth));
+  const wordCount = (n: QueryNode): number =>
+    n.kind === 'term' ? 1 : n.kind === 'phrase' ? n.words.length : n.kind === 'not' ? wordCount(n.positive) + wordCount(n.negative) : n.children.reduce((a, c) => a + wordCount(c), 0);
+
+  it('flattens a NOT chain into one NOT of an OR', () => {
+    expect(parseQuery('apple NOT z0 NOT z1 NOT z2')).toEqual({
+      kind: 'not',
+      positive: term('apple'),
+      negative: { kind: 'or', children: [term('z0'), term('z1'), term('z2')] },
+    });
+  });
+
+  it('reads brackets nested deeper than 5 as spaces', () => {
+    expect(parseQuery('((((((a1 OR b1) c1))))))')).toEqual(parseQuery('(((((a1 OR b1 c1)))))'));
+    expect(parseQuery(`${'('.repeat(2422)}fox`)).toEqual(term('fox'));
+  });
+
+  it('reads at most 64 distinct words, counting a repeated one once', () => {
+    const q = Array.from({ length: 100 }, (_, i) => `w${i}`).join(' ');
+    expect(positiveWords(parseQuery(q, 'any')!)).toHaveLength(QUERY_LIMITS.words);
+    expect(parseQuery('fox '.repeat(900) + 'dog')).toEqual({ kind: 'and', children: [term('fox'), term('dog')] });
+    expect(parseQuery('fox '.repeat(5000) + 'dog')).toEqual(term('fox')); // past the 1,000th token the rest is not read
+  });
+
+  it('reads a word up to 2,047 characters, however long the run (a regular expression overflowed on millions)', () => {
+    expect(parseQuery('x'.repeat(5_000_000))).toEqual(term('x'.repeat(2047)));
+    expect(parseQuery(`"${'é'.repeat(3_000_000)} fox"`)).toEqual({ kind: 'phrase', words: ['é'.repeat(2047), 'fox'] });
+    expect((parseQuery('\u{1D49C}'.repeat(2000)) as { word: string }).word).toHaveLength(2046); // 𝒜 is two UTF-16 units: never half a pair
+  });
+
+  it('keeps at most 64 words of a phrase', () => {
+    expect(parseQuery(`"${'alpha beta '.repeat(1000)}"`)).toMatchObject({ kind: 'phrase', words: expect.any(Array) });
+    expect((parseQuery(`"${'alpha beta '.repeat(1000)}"`) as { words: string[] }).words).toHaveLength(64);
+  });
+
+  it('stays at most 24 operators deep and 64 words wide for any input, in linear time', () => {
+    const token = fc.oneof(
+      fc.constantFrom('(', ')', '(', ')', 'AND', 'OR', 'NOT', '"', 'fox', 'dog*', 'cat', 'the', ' '),
+      fc.string({ maxLength: 3 }),
+    );
+    fc.assert(
+      fc.property(fc.array(token, { maxLength: 400 }), fc.constantFrom<'all' | 'any'>('all', 'any'), (parts, mode) => {
+        const tree = parseQuery(parts.join(' '), mode);
+        if (!tree) return;
+        expect(depth(tree)).toBeLessThanOrEqual(24);
+        expect(wordCount(tree)).toBeLessThanOrEqual(QUERY_LIMITS.words * 2); // distinct words, each at most in a term and a phrase
+      }),
+      { numRuns: 3000 },
+    );
+    const started = Date.now();
+    for (const q of ['('.repeat(1e6), 'NOT a '.repeat(2e5), '"'.repeat(1e6), `"${'a b '.repeat(5e5)}`, 'x'.repeat(5e6), ')'.repeat(1e6)]) parseQuery(q, 'any');
+    expect(Date.now() - started).toBeLessThan(5000);
   });
 });

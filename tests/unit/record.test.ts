@@ -45,7 +45,7 @@ describe('validateMemoryRecord', () => {
   });
 
   it.each([
-    [{ content: 'x', extra: 1 }, /^extra is not a memory field \(expected id, namespace, content, metadata, tags, timestamp, expiresAt\)$/],
+    [{ content: 'x', extra: 1 }, /^memory must have only the fields id, namespace, content, metadata, tags, timestamp, expiresAt; got 1 other field$/],
     [{ content: '' }, /^content must be a non-empty string/],
     [{ content: 'x', timestamp: 5 }, /^timestamp must be an ISO 8601/],
     [{ content: 'x', id: '' }, /^id must be a string of 1-255/],

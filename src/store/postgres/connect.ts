@@ -16,15 +16,21 @@ import { AIMemoError, ValidationError } from '../../errors';
 import type { AnyPgDatabase } from '../../migrate/postgres';
 import { describe } from '../../validate';
 import { PostgresPool, type PoolSettings, type PoolStatus } from './pool';
+import { runInSession, sessionSetup, withSafeBegin, type CallState, type PoolerMode, type UseOptions } from './session';
+import { guardedSocket } from './socket';
+
+export type { PoolerMode, UseOptions } from './session';
 
 /** Where queries go: a pool the store owns, or the app's own connection. */
 export interface PostgresConnection {
   /**
    * Runs `fn` on a connection. `client` is the postgres.js client under `db`
    * when the store owns it (a pool from a URL), so statements can run as
-   * prepared statements; undefined for the app's own connection.
+   * prepared statements; undefined for the app's own connection. On the
+   * store's own connections `db.transaction` never goes through postgres.js's
+   * `sql.begin` (see `session.ts`).
    */
-  use<T>(fn: (db: AnyPgDatabase, client?: postgresType.Sql) => Promise<T>): Promise<T>;
+  use<T>(fn: (db: AnyPgDatabase, client?: postgresType.Sql) => Promise<T>, options?: UseOptions): Promise<T>;
   /**
    * Every statement inside one `use` runs on the same server session (a slot
    * of the store's pool, PGlite): migrations may then build indexes
@@ -98,16 +104,47 @@ export function classifyPostgresSource(source: unknown): 'url' | 'sql' | 'drizzl
 }
 
 export interface PoolOptions extends PoolSettings {
-  /** Seconds to wait for a new connection. */
+  /** Seconds to wait for a new connection, its startup and its session settings included. */
   connectTimeout: number;
+  /** Seconds a statement may run; 0 is no limit. */
+  statementTimeout: number;
+  /** What sits between the store and the server (see `session.ts`). */
+  pooler: PoolerMode;
   ssl: postgresType.Options<Record<string, postgresType.PostgresType>>['ssl'] | undefined;
 }
 
-/** A counted pool of connections the store opens itself. */
+/** Rejects with postgres.js's `CONNECT_TIMEOUT` code when `work` has not settled within `ms`. */
+function withDeadline<T>(work: Promise<T>, ms: number, onTimeout: () => void): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      onTimeout();
+      reject(Object.assign(new Error(`no answer from PostgreSQL within connectTimeout (${ms / 1000}s)`), { code: 'CONNECT_TIMEOUT' }));
+    }, ms);
+    work.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
+}
+
+/**
+ * A counted pool of connections the store opens itself. Each connection is a
+ * postgres.js client with one guarded socket (`socket.ts`), set up within
+ * `connectTimeout` whatever the peer does, with its session settings sent as
+ * statements (`session.ts`), never as startup parameters.
+ */
 export function ownedPool(url: string, options: PoolOptions): PostgresConnection {
   const postgres = load<typeof postgresType>('postgres', 'PostgresStore with a URL');
   const { drizzle } = load<typeof import('drizzle-orm/postgres-js')>('drizzle-orm/postgres-js', 'PostgresStore with a URL');
+  const settings = { pooler: options.pooler, statementTimeout: options.statementTimeout };
   const pool = new PostgresPool(options, async (onLost) => {
+    const guard = guardedSocket(options.connectTimeout * 1000);
     const client = postgres(url, {
       max: 1, // one socket per slot: the pool does the counting
       max_lifetime: null, // recycling is the pool's job (poolRecycle), so counts stay true
@@ -115,23 +152,40 @@ export function ownedPool(url: string, options: PoolOptions): PostgresConnection
       connect_timeout: options.connectTimeout,
       onnotice: () => undefined,
       onclose: onLost, // the server or the network closed the socket
+      prepare: options.pooler !== 'transaction',
       ...(options.ssl === undefined ? {} : { ssl: options.ssl }),
-      // jit off: the search statement's estimated cost (its word-count subqueries) crosses jit_above_cost, and
-      // compiling it took 44 ms of a 65 ms query at 1,000,000 memories; the query itself needs no JIT.
-      // force_custom_plan: statements are prepared, and after five runs PostgreSQL may keep a generic plan, one
-      // for every namespace and word; whether to walk the newest rows or the GIN index depends on both (a
-      // common word in a large namespace took 146 ms p50 with the generic plan). Planning costs ~2 ms (npm run bench).
-      connection: { application_name: 'aimemo', jit: 'off', plan_cache_mode: 'force_custom_plan' },
+      connection: { application_name: 'aimemo' }, // a startup parameter every pooler knows
+      // Not in postgres.js's types, but read by its connection.js: a function that returns the socket.
+      ...({ socket: guard.socket } as object),
     });
     try {
-      await client`SELECT 1`; // connect now, so the connection is counted only once it is real
+      // Connects now, so the connection is counted only once it is real.
+      await withDeadline(client.unsafe(sessionSetup(settings)).then(() => undefined), options.connectTimeout * 1000, guard.abort);
     } catch (error) {
+      guard.abort();
       await client.end({ timeout: 0 }).catch(() => undefined);
       throw error;
     }
-    return { client, db: drizzle({ client }) as unknown as AnyPgDatabase };
+    const session = { inTransaction: false };
+    const safe = withSafeBegin(client, () => session.inTransaction);
+    return { client: safe, db: drizzle({ client: safe }) as unknown as AnyPgDatabase, lastData: guard.lastData, abort: guard.abort, session };
   });
-  return { use: (fn) => pool.use(fn), pinned: true, status: () => pool.status(), close: () => pool.close() };
+  return {
+    use: (fn, useOptions = {}) =>
+      pool.use(async (slot) => {
+        const call: CallState = { stalled: false };
+        try {
+          return await runInSession(slot, settings, useOptions, call, () => fn(slot.db, slot.client));
+        } catch (error) {
+          if (call.stalled) await call.settled; // the socket is gone; hand the slot back only once nothing uses it
+          throw error;
+        }
+      }),
+    // Behind a transaction pooler the statements of one call may reach different server sessions.
+    pinned: options.pooler !== 'transaction',
+    status: () => pool.status(),
+    close: () => pool.close(),
+  };
 }
 
 /** The app's own connection: used as it is, never counted, never closed. */

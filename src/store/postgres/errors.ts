@@ -2,8 +2,8 @@
  * Turns postgres.js / PGlite errors into AIMemo errors.
  * SQLSTATE codes: https://www.postgresql.org/docs/current/errcodes-appendix.html
  */
-import { AIMemoError, DatabaseUnavailableError } from '../../errors';
-import { unwrapDriverError } from '../driver-error';
+import { AIMemoError, DatabaseUnavailableError, QueryTimeoutError } from '../../errors';
+import { unwrapDriverError, withoutUserData } from '../driver-error';
 
 /** Node socket errors and postgres.js's own codes for a connection that could not be made or was lost. */
 const NETWORK_CODES = new Set([
@@ -19,6 +19,7 @@ const NETWORK_CODES = new Set([
   'CONNECTION_CLOSED',
   'CONNECTION_ENDED',
   'CONNECTION_DESTROYED',
+  'NOT_POSTGRES', // socket.ts: the peer broke the protocol (a wrong port, a proxy, an HTTP server)
 ]);
 
 /** SQLSTATEs that mean the server cannot serve us now (not that the query is wrong). */
@@ -41,10 +42,21 @@ export function isConnectionError(error: unknown): boolean {
   return typeof code === 'string' && (NETWORK_CODES.has(code) || isUnavailableState(code));
 }
 
-/** Maps a driver error; anything unknown comes back unchanged (unwrapped from Drizzle's wrapper). */
-export function mapPostgresError(error: unknown, where: string): unknown {
-  if (error instanceof AIMemoError) return error;
-  const cause = unwrapDriverError(error);
+/** True for the server cancelling a statement because of `statement_timeout` (57014 is also a user's cancel). */
+export function isStatementTimeout(error: unknown): boolean {
+  const e = unwrapDriverError(error) as { code?: unknown; message?: unknown };
+  return e?.code === '57014' && typeof e.message === 'string' && /statement timeout/.test(e.message);
+}
+
+/**
+ * Maps a driver error; anything unknown comes back with its class and code,
+ * unwrapped from Drizzle's wrapper and without user data (see `driver-error.ts`).
+ * `statementTimeout` (seconds) names the limit in a {@link QueryTimeoutError}.
+ */
+export function mapPostgresError(error: unknown, where: string, statementTimeout?: number): unknown {
+  if (error instanceof AIMemoError) return withoutUserData(error);
+  const cause = withoutUserData(unwrapDriverError(error));
+  if (isStatementTimeout(cause)) return new QueryTimeoutError(statementTimeout || undefined, { cause });
   if (isConnectionError(cause)) {
     const code = (cause as { code: string }).code;
     const message = cause instanceof Error ? cause.message : String(cause);

@@ -44,9 +44,26 @@ export interface PoolSettings {
   poolRecycle: number;
 }
 
-interface Slot {
+/**
+ * One open connection, as `connect` makes it.
+ * @internal
+ */
+export interface Connection {
   client: postgresType.Sql;
   db: AnyPgDatabase;
+  /** When the server last sent anything (ms since the epoch). */
+  lastData(): number;
+  /** Destroys the socket now. */
+  abort(): void;
+  /** Whether a call on it has opened a transaction of its own (`pooler: 'transaction'`). */
+  session: { inTransaction: boolean };
+}
+
+/**
+ * A connection in the pool.
+ * @internal
+ */
+export interface Slot extends Connection {
   openedAt: number;
   /** Its socket closed (server restart, network): never reuse it. */
   lost: boolean;
@@ -70,7 +87,7 @@ export class PostgresPool {
   constructor(
     private readonly settings: PoolSettings,
     /** Opens one connection, calling `onLost` whenever its socket closes; rejects when it cannot. */
-    private readonly connect: (onLost: () => void) => Promise<{ client: postgresType.Sql; db: AnyPgDatabase }>,
+    private readonly connect: (onLost: () => void) => Promise<Connection>,
   ) {}
 
   status(): PoolStatus {
@@ -84,11 +101,11 @@ export class PostgresPool {
   }
 
   /** Runs `fn` on a connection of its own, returning it to the pool afterwards. */
-  async use<T>(fn: (db: AnyPgDatabase, client: postgresType.Sql) => Promise<T>): Promise<T> {
+  async use<T>(fn: (slot: Slot) => Promise<T>): Promise<T> {
     const slot = await this.acquire();
     let broken = false;
     try {
-      return await fn(slot.db, slot.client);
+      return await fn(slot);
     } catch (error) {
       broken = isConnectionError(error);
       throw error;
@@ -127,10 +144,10 @@ export class PostgresPool {
     this.#opening++; // counted before the await, or concurrent callers overshoot the limit
     const slot = { lost: false } as Slot;
     try {
-      const { client, db } = await this.connect(() => this.lose(slot));
+      const connection = await this.connect(() => this.lose(slot));
       this.#opening--;
       this.#busy++;
-      return Object.assign(slot, { client, db, openedAt: Date.now(), lost: false });
+      return Object.assign(slot, connection, { openedAt: Date.now(), lost: false });
     } catch (error) {
       this.#opening--;
       this.serveWaiters(); // the room this attempt held is free again

@@ -15,13 +15,14 @@ import type { Memory, TableStats } from '../../types';
 import type { NamespaceRange } from '../../namespaces/codec';
 import { IndexCache, parseIndexName, type IndexedPaths, type MetadataIndexInfo } from '../metadata-index';
 import type { Anchor, ApplyPatch, CountParams, DeleteParams, KeyedMemory, MemoryFilter, MemoryRepository, OptimizeParams, OptimizeStep, PageAcrossParams, PageParams, TracedStatement } from '../repository';
-import type { PostgresConnection } from './connect';
+import { StoreClosedError, ValidationError } from '../../errors';
+import type { PostgresConnection, UseOptions } from './connect';
 import { filterSql, liveSql } from './filters';
 import { COLUMNS, toMemory, type MemoryRow } from './rows';
 import { PostgresSearchIndex } from './search-index';
 import { indexExpression } from './where-sql';
 
-/** Rows per upsert statement (one JSON parameter each): a few MB at most. */
+/** Rows per upsert statement (one JSON parameter each). */
 const UPSERT_CHUNK = 5000;
 
 /**
@@ -29,6 +30,67 @@ const UPSERT_CHUNK = 5000;
  * `LIMIT NULL` (PGlite 0.5 mishandles a LATERAL LIMIT NULL; see search-index.ts).
  */
 const ALL_ROWS = 2_147_483_647;
+
+/** Characters of JSON per upsert parameter: far below jsonb's 256 MB, whatever the rows hold (each is under 1 MB). */
+const UPSERT_CHUNK_CHARS = 16 * 2 ** 20;
+
+/**
+ * Largest `saveMany` (bytes of JSON) sent as one statement on a
+ * connection the app passed in: PostgreSQL takes a message of at most 1 GB.
+ */
+export const MAX_SHARED_STATEMENT_BYTES = 512 * 2 ** 20;
+
+/** Compares by code points, which is the byte order of UTF-8 (PostgreSQL's `COLLATE "C"`); UTF-16 order differs above U+FFFF. */
+function byCodePoints(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.codePointAt(i)!;
+    const y = b.codePointAt(i)!;
+    if (x !== y) return x - y;
+    if (x > 0xffff) i++;
+  }
+  return a.length - b.length;
+}
+
+/** `(namespace, id)` in the order every writer locks rows. */
+const byKey = (a: Memory, b: Memory): number => byCodePoints(a.namespace, b.namespace) || byCodePoints(a.id, b.id);
+
+/** Rows per sequence value: seq = value × 2^20 + place (1 … 2^20 − 1), as migration 0003_save-order lays it out. */
+const SEQ_BLOCK = 1_048_575;
+
+/**
+ * The rows, sorted by key, as JSON arrays of at most UPSERT_CHUNK rows and
+ * about UPSERT_CHUNK_CHARS characters; each row carries its place in the
+ * caller's order (`blk`, `place`: which sequence value, and where under it).
+ */
+function jsonChunks(rows: Memory[]): string[] {
+  const order = rows.map((m, i) => ({ m, i })).sort((a, b) => byKey(a.m, b.m));
+  const chunks: string[] = [];
+  let parts: string[] = [];
+  let size = 0;
+  for (const { m, i } of order) {
+    const row = JSON.stringify({
+      namespace: m.namespace,
+      id: m.id,
+      content: m.content,
+      metadata: m.metadata,
+      tags: m.tags,
+      timestamp: m.timestamp.toISOString(),
+      expires_at: m.expiresAt?.toISOString() ?? null,
+      blk: Math.floor(i / SEQ_BLOCK),
+      place: (i % SEQ_BLOCK) + 1,
+    });
+    if (parts.length > 0 && (parts.length >= UPSERT_CHUNK || size + row.length > UPSERT_CHUNK_CHARS)) {
+      chunks.push(`[${parts.join(',')}]`);
+      parts = [];
+      size = 0;
+    }
+    parts.push(row);
+    size += row.length + 1;
+  }
+  if (parts.length > 0) chunks.push(`[${parts.join(',')}]`);
+  return chunks;
+}
 
 
 /** Renders statements to text and parameters. */
@@ -42,6 +104,8 @@ export class PostgresRepository implements MemoryRepository {
   readonly dialect = 'postgres' as const;
   #conn: PostgresConnection | undefined;
   readonly index = new PostgresSearchIndex((query) => this.execute(query));
+  /** The same index for maintenance (backfill, fold): not bounded by statementTimeout, as migrations and VACUUM are not. */
+  readonly #maintenance = new PostgresSearchIndex((query) => this.execute(query, { bounded: false }));
   readonly #indexes = new IndexCache();
   tracer?: (statement: TracedStatement) => void;
 
@@ -54,8 +118,10 @@ export class PostgresRepository implements MemoryRepository {
     return this.#conn;
   }
 
-  private use<T>(fn: (db: AnyPgDatabase, client?: postgresType.Sql) => Promise<T>): Promise<T> {
-    return this.#conn!.use(fn);
+  private use<T>(fn: (db: AnyPgDatabase, client?: postgresType.Sql) => Promise<T>, options?: UseOptions): Promise<T> {
+    const conn = this.#conn;
+    if (!conn) return Promise.reject(new StoreClosedError('PostgresStore'));
+    return conn.use(fn, options);
   }
 
   /**
@@ -66,13 +132,13 @@ export class PostgresRepository implements MemoryRepository {
    * the work of a `get` at 10,000 memories (npm run bench). The app's own
    * connection goes through Drizzle, as the app set it up.
    */
-  private execute(query: SQL): Promise<unknown> {
+  private execute(query: SQL, options?: UseOptions): Promise<unknown> {
     return this.use((db, client) => {
       if (!client) return db.execute(this.trace(query)); // Drizzle renders it
       const rendered = dialect.sqlToQuery(query);
       this.tracer?.({ sql: rendered.sql, params: rendered.params });
       return client.unsafe(rendered.sql, rendered.params as never[], { prepare: client.options.prepare !== false });
-    });
+    }, options);
   }
 
   /** Tells the tracer about a statement that Drizzle runs (the app's connection, or a Drizzle transaction). */
@@ -87,7 +153,8 @@ export class PostgresRepository implements MemoryRepository {
   async init(): Promise<SchemaStatus> {
     this.#conn ??= this.connect();
     const session = this.#conn.pinned === true; // online migrations need every statement on one server session
-    return this.use((db) => migratePostgres(db, this.options.autoMigrate, undefined, { session }));
+    // Unbounded: an index build in a migration may outlast statementTimeout.
+    return this.use((db) => migratePostgres(db, this.options.autoMigrate, undefined, { session }), { bounded: false });
   }
 
   /** Newest applied migration's `created_at`, or null. */
@@ -97,50 +164,69 @@ export class PostgresRepository implements MemoryRepository {
 
   /**
    * ```sql
-   * INSERT INTO aimemo.memories (namespace, id, content, metadata, tags, "timestamp", expires_at)
-   * SELECT … FROM jsonb_to_recordset($1::text::jsonb) AS r(namespace text, id text, content text, metadata jsonb, tags text[], "timestamp" timestamptz, expires_at timestamptz)
+   * INSERT INTO aimemo.memories (namespace, id, content, metadata, tags, "timestamp", expires_at, seq)
+   * SELECT … FROM jsonb_to_recordset($1::text::jsonb) AS r(namespace text, id text, content text, metadata jsonb, tags text[], "timestamp" timestamptz, expires_at timestamptz, …)
+   * ORDER BY r.namespace COLLATE "C", r.id COLLATE "C"
    * ON CONFLICT (namespace, id) DO UPDATE SET content = excluded.content, …
    * ```
-   * The rows travel as one JSON parameter rather than six parameters per row:
+   * The rows travel as JSON parameters rather than six parameters per row:
    * PostgreSQL parses and plans one small statement instead of one with
    * thousands of placeholders, and the client serializes one string.
+   *
+   * - **Lock order.** Rows are written in one global order, `(namespace,
+   *   id)` by bytes, in every statement and across chunks, so two
+   *   `saveMany` calls over the same ids (in any order) never deadlock: one
+   *   waits for the other (PostgreSQL's advice on deadlocks).
+   * - **Atomic, without `sql.begin`.** One chunk (up to 5,000 rows and 16 Mi characters of JSON)
+   *   is one statement, atomic by itself. More run in one transaction on the
+   *   store's own connection (see `session.ts`), or, on a connection the app
+   *   passed in, as one statement with a parameter per chunk (at most
+   *   {@link MAX_SHARED_STATEMENT_BYTES}).
    */
   async upsertMany(rows: Memory[]): Promise<void> {
-    const upsert = (chunk: Memory[]) => {
-      const json = JSON.stringify(
-        chunk.map((m) => ({
-          namespace: m.namespace,
-          id: m.id,
-          content: m.content,
-          metadata: m.metadata,
-          tags: m.tags,
-          timestamp: m.timestamp.toISOString(),
-          expires_at: m.expiresAt?.toISOString() ?? null,
-        })),
+    const chunks = jsonChunks(rows);
+    // seq: save order follows the caller's order (a row's place in the call, on a sequence value taken once per
+    // call), while rows are written, and locked, in key order in every statement and across statements.
+    const upsert = (json: string[], bases: SQL) => {
+      const source = sql.join(
+        json.map((chunk) => sql`SELECT * FROM jsonb_to_recordset(${chunk}::text::jsonb)
+          AS r("namespace" text, "id" text, "content" text, "metadata" jsonb, "tags" text[], "timestamp" timestamptz, "expires_at" timestamptz, "blk" int, "place" int)`),
+        sql` UNION ALL `,
       );
-      // seq: one sequence value per statement, times 2^20, plus the row's place in the batch: save order
-      // follows the caller's order, while rows are written (and locked) in key order.
       return sql`
+        WITH b AS (${bases})
         INSERT INTO ${memories} ("namespace", "id", "content", "metadata", "tags", "timestamp", "expires_at", "seq")
-        SELECT r."namespace", r."id", r."content", r."metadata", r."tags", r."timestamp", r."expires_at", b.base * 1048576 + r.ord
-        FROM ROWS FROM (jsonb_to_recordset(${json}::text::jsonb)
-          AS ("namespace" text, "id" text, "content" text, "metadata" jsonb, "tags" text[], "timestamp" timestamptz, "expires_at" timestamptz))
-          WITH ORDINALITY AS r("namespace", "id", "content", "metadata", "tags", "timestamp", "expires_at", ord),
-          (SELECT nextval('aimemo.memories_seq') AS base) b
-        ORDER BY r."namespace", r."id"
+        SELECT r."namespace", r."id", r."content", r."metadata", r."tags", r."timestamp", r."expires_at", b.bases[r.blk + 1] * 1048576 + r.place
+        FROM (${source}) r, b
+        ORDER BY r."namespace" COLLATE "C", r."id" COLLATE "C"
         ON CONFLICT ("namespace", "id") DO UPDATE SET
           "content" = excluded."content", "metadata" = excluded."metadata", "tags" = excluded."tags", "timestamp" = excluded."timestamp",
           "expires_at" = excluded."expires_at", "seq" = excluded."seq"`;
     };
-    if (rows.length <= UPSERT_CHUNK) {
-      await this.execute(upsert(rows)); // one statement is atomic by itself
+    // One sequence value per SEQ_BLOCK rows of the call, taken in order (a sequence only grows): seq grows with the place.
+    const blocks = Math.ceil(rows.length / SEQ_BLOCK);
+    const taken = sql`SELECT ARRAY(SELECT nextval('aimemo.memories_seq') FROM generate_series(1, ${blocks}::int) ORDER BY 1) AS bases`;
+    if (chunks.length === 1) {
+      await this.execute(upsert(chunks, taken)); // one statement is atomic by itself
       return;
     }
-    await this.use((db) =>
-      db.transaction(async (tx) => {
-        for (let i = 0; i < rows.length; i += UPSERT_CHUNK) await tx.execute(this.trace(upsert(rows.slice(i, i + UPSERT_CHUNK))));
-      }),
-    );
+    await this.use(async (db, client) => {
+      if (client) {
+        // The store's own connection: its transactions are safe (session.ts), and each statement stays small.
+        await db.transaction(async (tx) => {
+          const [{ bases }] = rowsOf<{ bases: (string | number)[] }>(await tx.execute(this.trace(taken)));
+          const given = sql`SELECT ${sql.param(bases.map(String))}::bigint[] AS bases`;
+          for (const chunk of chunks) await tx.execute(this.trace(upsert([chunk], given)));
+        });
+        return;
+      }
+      // The app's connection may be a postgres.js client, whose sql.begin can crash the process: one statement instead.
+      const bytes = chunks.reduce((n, c) => n + Buffer.byteLength(c), 0);
+      if (bytes > MAX_SHARED_STATEMENT_BYTES) {
+        throw new ValidationError('memories', `must be at most ${MAX_SHARED_STATEMENT_BYTES / 2 ** 20} MiB as JSON in one saveMany on a PostgreSQL connection passed in by the application; split the batch, or open the store from a URL`, `about ${Math.ceil(bytes / 2 ** 20)} MiB`);
+      }
+      await db.execute(this.trace(upsert(chunks, taken)));
+    });
   }
 
   /** The paths with a metadata expression index, read from the catalog at most once a minute. */
@@ -187,10 +273,14 @@ export class PostgresRepository implements MemoryRepository {
   }
 
   /** One `DELETE`: atomic. */
+  /** Locks the selected rows in the order every writer uses (ids by bytes: see `clear`), then deletes them. */
   async deleteMany(params: DeleteParams): Promise<number> {
     const ids = params.ids === undefined ? sql`` : sql` AND m.id = ANY(${sql.param(params.ids)}::text[])`;
     const rows = rowsOf<{ n: number }>(
-      await this.execute(sql`WITH gone AS (DELETE FROM ${memories} m WHERE m.namespace = ${params.namespace}${filterSql(params, await this.indexed())}${ids} RETURNING 1)
+      await this.execute(sql`WITH locked AS MATERIALIZED (
+          SELECT m.id FROM ${memories} m WHERE m.namespace = ${params.namespace}${filterSql(params, await this.indexed())}${ids}
+          ORDER BY m.id COLLATE "C" FOR UPDATE),
+        gone AS (DELETE FROM ${memories} m USING locked l WHERE m.namespace = ${params.namespace} AND m.id = l.id RETURNING 1)
         SELECT count(*)::int AS n FROM gone`),
     );
     return Number(rows[0].n);
@@ -200,14 +290,15 @@ export class PostgresRepository implements MemoryRepository {
    * Batches of `DELETE … WHERE (namespace, id) IN (SELECT … WHERE expires_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`,
    * over `memories_expires_idx`; rows another transaction holds are left for the next purge.
    */
-  async purgeExpired(now: Date, batch: number): Promise<number> {
+  /** `bounded: false` from `optimize()`: maintenance is not limited by statementTimeout. */
+  async purgeExpired(now: Date, batch: number, bounded = true): Promise<number> {
     let deleted = 0;
     for (;;) {
       const rows = rowsOf<{ n: number }>(
         await this.execute(sql`WITH gone AS (DELETE FROM ${memories} WHERE (namespace, id) IN (
             SELECT namespace, id FROM ${memories} WHERE expires_at <= ${now.toISOString()}::timestamptz LIMIT ${batch} FOR UPDATE SKIP LOCKED)
           RETURNING 1)
-          SELECT count(*)::int AS n FROM gone`),
+          SELECT count(*)::int AS n FROM gone`, { bounded }),
       );
       const n = Number(rows[0].n);
       deleted += n;
@@ -218,7 +309,7 @@ export class PostgresRepository implements MemoryRepository {
 
   async indexQueued(onBatch?: (done: number) => void): Promise<number> {
     let done = 0;
-    for (let n; (n = await this.index.backfill(null)) > 0; ) onBatch?.((done += n));
+    for (let n; (n = await this.#maintenance.backfill(null)) > 0; ) onBatch?.((done += n));
     return done;
   }
 
@@ -288,19 +379,30 @@ export class PostgresRepository implements MemoryRepository {
   }
 
   /**
-   * One statement: the namespace's search index goes first (its row in
-   * search_namespaces included, so the delete trigger finds nothing left to
-   * unindex row by row), then its memories; returns how many were live.
+   * One statement. It locks the namespace's memories first, in the order
+   * every writer uses (ids by bytes, as `upsertMany`), so a `clear` racing a
+   * `saveMany` waits instead of deadlocking; then deletes them, then the
+   * namespace's search index (its row in search_namespaces included, so the
+   * delete trigger finds nothing left to unindex row by row); returns how
+   * many were live:
+   * ```sql
+   * WITH locked AS MATERIALIZED (SELECT id FROM aimemo.memories WHERE namespace = $1 ORDER BY id COLLATE "C" FOR UPDATE),
+   *      gone AS (DELETE FROM aimemo.memories m USING locked l WHERE m.namespace = $1 AND m.id = l.id RETURNING <live>),
+   *      s AS (DELETE FROM aimemo.search_namespaces WHERE namespace = $1 AND (SELECT count(*) FROM gone) >= 0 RETURNING ns), …
+   * SELECT count(*) FILTER (WHERE live)::int AS n FROM gone
+   * ```
    */
   async clear(namespace: string, now: Date): Promise<number> {
     const rows = rowsOf<{ n: number }>(
       await this.execute(sql`
-        WITH s AS (DELETE FROM aimemo.search_namespaces WHERE namespace = ${namespace} RETURNING ns),
+        WITH locked AS MATERIALIZED (SELECT m.id FROM ${memories} m WHERE m.namespace = ${namespace} ORDER BY m.id COLLATE "C" FOR UPDATE),
+        gone AS (DELETE FROM ${memories} m USING locked l WHERE m.namespace = ${namespace} AND m.id = l.id RETURNING ${liveSql(now)} AS live),
+        -- The index only after the memories: a writer holding memories waits on no index row clear holds.
+        s AS (DELETE FROM aimemo.search_namespaces WHERE namespace = ${namespace} AND (SELECT count(*) FROM gone) >= 0 RETURNING ns),
         p AS (DELETE FROM aimemo.search_postings WHERE ns IN (SELECT ns FROM s) RETURNING 1),
         t AS (DELETE FROM aimemo.search_terms WHERE ns IN (SELECT ns FROM s) RETURNING 1),
         l AS (DELETE FROM aimemo.search_log WHERE ns IN (SELECT ns FROM s) RETURNING 1),
-        q AS (DELETE FROM aimemo.search_pending WHERE namespace = ${namespace} RETURNING 1),
-        gone AS (DELETE FROM ${memories} m WHERE m.namespace = ${namespace} RETURNING ${liveSql(now)} AS live)
+        q AS (DELETE FROM aimemo.search_pending WHERE namespace = ${namespace} RETURNING 1)
         SELECT count(*) FILTER (WHERE live)::int AS n FROM gone`),
     );
     return Number(rows[0].n);
@@ -469,12 +571,13 @@ export class PostgresRepository implements MemoryRepository {
       const result = await fn();
       steps.push({ step, ms: Math.round(performance.now() - started), ...(result ? { result } : {}) });
     };
-    await timed(`DELETE FROM "${AIMEMO_SCHEMA}"."memories" WHERE expires_at <= $1 (expired memories)`, async () => ({ deleted: await this.purgeExpired(params.now, params.purgeBatch) }));
+    await timed(`DELETE FROM "${AIMEMO_SCHEMA}"."memories" WHERE expires_at <= $1 (expired memories)`, async () => ({ deleted: await this.purgeExpired(params.now, params.purgeBatch, false) }));
     await timed('SELECT aimemo.search_index_backfill(NULL, 2000) -- until none is queued', async () => ({ indexed: await this.indexQueued() }));
-    await timed('SELECT aimemo.search_fold()', () => this.index.fold());
+    await timed('SELECT aimemo.search_fold()', () => this.#maintenance.fold());
     for (const table of ['memories', 'search_postings', 'search_terms', 'search_namespaces']) {
       const statement = `${params.vacuum ? 'VACUUM (ANALYZE)' : 'ANALYZE'} "${AIMEMO_SCHEMA}"."${table}"`;
-      await timed(statement, async () => void (await this.use((db) => db.execute(sql.raw(statement)))));
+      // Unbounded: a VACUUM may outlast statementTimeout.
+      await timed(statement, async () => void (await this.use((db) => db.execute(sql.raw(statement)), { bounded: false })));
     }
     return steps;
   }

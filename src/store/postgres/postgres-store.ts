@@ -5,14 +5,16 @@
 import type { ConnectionOptions } from 'node:tls';
 import { AIMemoError, ValidationError } from '../../errors';
 import type { SchemaNewerInfo } from '../../migrate/schema-version';
-import { describe } from '../../validate';
+import { describe, validateOptions, validateSeconds } from '../../validate';
 import { SqlStore } from '../sql-store';
 import { classifyPostgresSource, describeUrl, ownedPool, sharedConnection, type PostgresConnection } from './connect';
+import type { PoolerMode } from './pooler';
 import { mapPostgresError } from './errors';
 import type { PoolStatus } from './pool';
 import { PostgresRepository } from './postgres-repository';
 
 export type { PoolStatus } from './pool';
+export type { PoolerMode } from './pooler';
 
 /**
  * TLS settings, as postgres.js takes them: `true`, a mode (`'require'`,
@@ -22,18 +24,44 @@ export type { PoolStatus } from './pool';
  */
 export type PostgresSsl = boolean | 'require' | 'allow' | 'prefer' | 'verify-full' | ConnectionOptions;
 
-/** Options of {@link PostgresStore}. Times are in seconds. Pool options apply only when the store connects by URL. */
+/**
+ * Options of {@link PostgresStore}. Times are in seconds, at most 2,147,483
+ * (Node's timers hold about 24.8 days); fractions are allowed. Pool,
+ * timeout and pooler options apply only when the store connects by URL.
+ */
 export interface PostgresStoreOptions {
-  /** Connections kept open when idle. @defaultValue 10 */
+  /** Connections kept open when idle (1 or more). @defaultValue 10 */
   poolSize?: number;
-  /** Extra connections opened under load, closed when returned. @defaultValue 10 */
+  /** Extra connections opened under load, closed when returned (0 or more). @defaultValue 10 */
   maxOverflow?: number;
-  /** Seconds a caller waits for a free connection before a `PoolTimeoutError`. @defaultValue 30 */
+  /** Seconds a caller waits for a free connection before a `PoolTimeoutError` (0 or more). @defaultValue 30 */
   poolTimeout?: number;
-  /** Seconds after which a connection is replaced when returned. @defaultValue 3600 */
+  /** Seconds after which a connection is replaced when returned (0 or more). @defaultValue 3600 */
   poolRecycle?: number;
-  /** Seconds to wait for a new connection before `DatabaseUnavailableError`. @defaultValue 10 */
+  /**
+   * Seconds to open a connection (socket, TLS, startup, session settings)
+   * before `DatabaseUnavailableError`, whatever the other end does (1 or more).
+   * @defaultValue 10
+   */
   connectTimeout?: number;
+  /**
+   * Seconds a statement may run before the server cancels it and the call
+   * fails with `QueryTimeoutError` (PostgreSQL's `statement_timeout`); a
+   * server that stops answering fails the call 2 s later. 0 is no limit.
+   * Migrations and `optimize()` are not limited.
+   * @defaultValue 0
+   */
+  statementTimeout?: number;
+  /**
+   * What sits between the store and the server. `'none'`: the server itself,
+   * or a pooler in session mode. `'transaction'`: a pooler in transaction
+   * mode (PgBouncer `pool_mode = transaction`, Supabase's port 6543, Neon's
+   * `-pooler` host): prepared statements are off and `statementTimeout` is
+   * set inside each call's own transaction, so the pooler keeps it. Either
+   * way the store sends no startup parameter a pooler could refuse.
+   * @defaultValue 'none'
+   */
+  pooler?: PoolerMode;
   /**
    * TLS settings passed to postgres.js. URLs may say `?sslmode=require` instead,
    * as Neon, Supabase and RDS give them.
@@ -54,20 +82,14 @@ export interface PostgresStoreOptions {
   onSchemaNewer?: (info: SchemaNewerInfo) => void;
 }
 
-function seconds(options: PostgresStoreOptions, key: keyof PostgresStoreOptions, fallback: number, min: number): number {
-  const value = options[key] ?? fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
-    throw new ValidationError(`options.${key}`, `must be a number of at least ${min}`, describe(value));
-  }
-  return value;
-}
+const OPTIONS = ['poolSize', 'maxOverflow', 'poolTimeout', 'poolRecycle', 'connectTimeout', 'statementTimeout', 'pooler', 'ssl', 'autoMigrate', 'onSchemaNewer'] as const;
 
-function whole(options: PostgresStoreOptions, key: 'poolSize' | 'maxOverflow', fallback: number, min: number): number {
-  const value = options[key] ?? fallback;
-  if (!Number.isSafeInteger(value) || value < min) {
-    throw new ValidationError(`options.${key}`, `must be an integer of at least ${min}`, describe(value));
+function whole(value: unknown, key: 'poolSize' | 'maxOverflow', fallback: number, min: number): number {
+  const n = value ?? fallback;
+  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < min || n > 10_000) {
+    throw new ValidationError(`options.${key}`, `must be an integer from ${min} to 10,000`, describe(n));
   }
-  return value;
+  return n;
 }
 
 /**
@@ -88,21 +110,31 @@ export class PostgresStore extends SqlStore {
    * a postgres.js `Sql`, a Drizzle postgres-js or PGlite database, or a PGlite instance (typed as `object` so that
    * neither optional driver is needed to type-check an app that does not use it).
    */
-  constructor(source: string | object, options: PostgresStoreOptions = {}) {
+  constructor(source: string | object, options?: PostgresStoreOptions) {
     const kind = classifyPostgresSource(source);
+    const opts = validateOptions(options, OPTIONS);
+    const pooler = opts.pooler ?? 'none';
+    if (pooler !== 'none' && pooler !== 'transaction') throw new ValidationError('options.pooler', "must be 'none' or 'transaction'", describe(pooler));
+    const autoMigrate = opts.autoMigrate ?? true;
+    if (typeof autoMigrate !== 'boolean') throw new ValidationError('options.autoMigrate', 'must be a boolean', describe(autoMigrate));
     const poolSettings = {
-      poolSize: whole(options, 'poolSize', 10, 1),
-      maxOverflow: whole(options, 'maxOverflow', 10, 0),
-      poolTimeout: seconds(options, 'poolTimeout', 30, 0),
-      poolRecycle: seconds(options, 'poolRecycle', 3600, 0),
-      connectTimeout: seconds(options, 'connectTimeout', 10, 1),
-      ssl: options.ssl,
+      poolSize: whole(opts.poolSize, 'poolSize', 10, 1),
+      maxOverflow: whole(opts.maxOverflow, 'maxOverflow', 10, 0),
+      poolTimeout: validateSeconds(opts.poolTimeout, 'options.poolTimeout', 30, 0),
+      poolRecycle: validateSeconds(opts.poolRecycle, 'options.poolRecycle', 3600, 0),
+      connectTimeout: validateSeconds(opts.connectTimeout, 'options.connectTimeout', 10, 1),
+      statementTimeout: validateSeconds(opts.statementTimeout, 'options.statementTimeout', 0, 0),
+      pooler: pooler as PoolerMode,
+      ssl: opts.ssl as PostgresStoreOptions['ssl'],
     };
     const connect = (): PostgresConnection =>
       kind === 'url' ? ownedPool(source as string, poolSettings) : sharedConnection(source, kind);
     const where = kind === 'url' ? describeUrl(source as string) : `the ${kind === 'pglite' ? 'PGlite database' : 'connection'} passed in by the application`;
-    super(new PostgresRepository(connect, { autoMigrate: options.autoMigrate ?? true }), (e) => mapPostgresError(e, where), {
-      onSchemaNewer: options.onSchemaNewer,
+    if (opts.onSchemaNewer !== undefined && typeof opts.onSchemaNewer !== 'function') {
+      throw new ValidationError('options.onSchemaNewer', 'must be a function', describe(opts.onSchemaNewer));
+    }
+    super(new PostgresRepository(connect, { autoMigrate }), (e) => mapPostgresError(e, where, poolSettings.statementTimeout), {
+      onSchemaNewer: opts.onSchemaNewer as PostgresStoreOptions['onSchemaNewer'],
     });
     this.#ownsPool = kind === 'url';
   }

@@ -8,13 +8,13 @@ import Database from 'better-sqlite3';
 import type BetterSqlite3 from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { MEMORIES_FTS } from '../../../drizzle/sqlite';
 import { BadFileError } from '../../errors';
+import { checkOutputPath, SQLITE_COMPANIONS } from '../../ops/output-path';
 
 /** Options of {@link SQLiteStore.backup}. */
 export interface BackupOptions {
-  /** Replace `path` when it exists. @defaultValue false */
+  /** Replace `path` when it exists (never the database itself or its -wal, -shm, -journal files). @defaultValue false */
   overwrite?: boolean;
   /**
    * Open the copy and check it (`PRAGMA quick_check` and the FTS5
@@ -63,6 +63,8 @@ function verifyCopy(file: string): void {
  * Copies the database behind `client` to `dest`, consistently, while the
  * application keeps using it: the copy is made in a temporary file next to
  * `dest`, checked, then renamed into place, so `dest` is never half-written.
+ * `dest` is checked first (`ops/output-path.ts`): never the database or its
+ * companions, an existing file only with `overwrite`, never a directory.
  *
  * Writes through `client` during the copy are carried into it; writes from
  * other connections restart the copy (SQLite's rule), so after the first
@@ -70,26 +72,26 @@ function verifyCopy(file: string): void {
  */
 export async function backupSQLite(client: BetterSqlite3.Database, dest: string, options: BackupOptions): Promise<BackupResult> {
   const started = performance.now();
-  const target = path.resolve(dest);
-  if (!fs.existsSync(path.dirname(target))) throw new BadFileError(target, `cannot write the backup: the directory ${path.dirname(target)} does not exist`);
-  if (fs.existsSync(target)) {
-    if (!client.memory && fs.realpathSync(target) === fs.realpathSync(client.name)) {
-      throw new BadFileError(target, 'is the database being backed up; choose another path');
-    }
-    if (!options.overwrite) throw new BadFileError(target, 'already exists; pass overwrite: true (CLI: --force) to replace it');
-  }
+  const protect = client.memory ? [] : SQLITE_COMPANIONS.map((suffix) => client.name + suffix);
+  const target = checkOutputPath(dest, { overwrite: options.overwrite ?? false, protect });
   const tmp = `${target}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   let lastRemaining = Infinity;
   let restarted = false;
   try {
-    const { totalPages } = await client.backup(tmp, {
-      progress: (p) => {
-        options.onProgress?.(p);
-        if (p.remainingPages > lastRemaining) restarted = true; // another connection wrote: copy the rest at once
-        lastRemaining = p.remainingPages;
-        return restarted ? 0x7fffffff : Math.max(256, Math.ceil(p.totalPages / 50));
-      },
-    });
+    let totalPages: number;
+    try {
+      ({ totalPages } = await client.backup(tmp, {
+        progress: (p) => {
+          options.onProgress?.(p);
+          if (p.remainingPages > lastRemaining) restarted = true; // another connection wrote: copy the rest at once
+          lastRemaining = p.remainingPages;
+          return restarted ? 0x7fffffff : Math.max(256, Math.ceil(p.totalPages / 50));
+        },
+      }));
+    } catch (error) {
+      if (!(error instanceof Error) || !('code' in error) || !/^(E[A-Z]+|SQLITE_(CANTOPEN|IOERR|FULL|READONLY|PERM))/.test(String(error.code))) throw error;
+      throw new BadFileError(target, `cannot write the backup (${String(error.code)}); nothing was written`, { cause: error });
+    }
     options.onProgress?.({ totalPages, remainingPages: 0 });
     const verify = options.verify ?? true;
     if (verify) {
@@ -99,7 +101,11 @@ export async function backupSQLite(client: BetterSqlite3.Database, dest: string,
         throw new BadFileError(target, `the copy failed its check (${error instanceof Error ? error.message : String(error)}); nothing was written`, { cause: error });
       }
     }
-    fs.renameSync(tmp, target);
+    try {
+      fs.renameSync(tmp, target);
+    } catch (error) {
+      throw new BadFileError(target, `cannot put the backup in place (${(error as { code?: string }).code ?? 'error'}); nothing was written`, { cause: error });
+    }
     return { path: target, pages: totalPages, bytes: fs.statSync(target).size, verified: verify, ms: Math.round(performance.now() - started) };
   } finally {
     removeDatabaseFiles(tmp);

@@ -7,7 +7,7 @@ import { is } from 'drizzle-orm';
 import { BaseSQLiteDatabase } from 'drizzle-orm/sqlite-core';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DatabaseUnavailableError, ValidationError } from '../../errors';
+import { DatabaseUnavailableError, MigrationError, ValidationError } from '../../errors';
 import { describe } from '../../validate';
 
 /**
@@ -59,8 +59,10 @@ export function sqliteFile(source: SQLiteSource): string | null {
 }
 
 /**
- * Opens (or adopts) the connection. Pragmas are only set on connections the
- * store opened, and never on a read-only one (it may not change the file).
+ * Opens (or adopts) the connection, changing nothing in the file: the caller
+ * checks it (migrations, {@link refuseForeignSchema}) and only then makes the
+ * lasting change, {@link useWal}. `synchronous` is a setting of this
+ * connection alone; a read-only connection gets no pragma at all.
  */
 export function openSQLite(source: SQLiteSource, busyTimeoutMs: number, readonly = false): SQLiteConnection {
   if (typeof source !== 'string') {
@@ -72,20 +74,45 @@ export function openSQLite(source: SQLiteSource, busyTimeoutMs: number, readonly
     // better-sqlite3 throws a bare TypeError here, with no code to map.
     throw new DatabaseUnavailableError(`cannot open the SQLite database ${file}: the directory ${path.dirname(path.resolve(file))} does not exist`);
   }
+  if (file !== ':memory:' && fs.existsSync(file) && !fs.statSync(file).isFile()) {
+    throw new DatabaseUnavailableError(`cannot open the SQLite database ${file}: it is not a file`);
+  }
   if (readonly && file === ':memory:') throw new ValidationError('options.readonly', 'needs a database file; an in-memory database opened read-only would be empty');
   const client = new Database(file, { timeout: busyTimeoutMs, readonly, fileMustExist: readonly });
   if (readonly) return { client, owned: true, where: file };
   try {
-    if (!client.memory) setWal(client, busyTimeoutMs);
     client.pragma('synchronous = NORMAL'); // durable with WAL, without an fsync per commit
     // Deleted content is overwritten with zeros instead of lingering in free space
     // (https://sqlite.org/pragma.html#pragma_secure_delete): forgetting a memory removes its text from the file.
     client.pragma('secure_delete = ON');
+    refuseForeignSchema(client);
   } catch (error) {
     client.close();
     throw error;
   }
   return { client, owned: true, where: file };
+}
+
+/**
+ * Refuses a database that holds a `memories` table AIMemo did not make (no
+ * AIMemo migrations recorded): another app's data, which migrating would
+ * fail on, and which the store must not change in any way first.
+ * @throws MigrationError naming the table.
+ */
+export function refuseForeignSchema(client: BetterSqlite3.Database): void {
+  const tables = new Set(
+    (client.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('memories', '__aimemo_migrations')`).all() as { name: string }[]).map((r) => r.name),
+  );
+  if (tables.has('memories') && !tables.has('__aimemo_migrations')) {
+    throw new MigrationError('0000_init', {
+      hint: 'The database already holds a table named memories that AIMemo did not create. Nothing was changed; give AIMemo a file of its own',
+    });
+  }
+}
+
+/** Write-ahead logging for a file the store opened, once its schema is known good (a no-op when already on). */
+export function useWal(connection: SQLiteConnection, busyTimeoutMs: number): void {
+  if (connection.owned && !connection.client.memory) setWal(connection.client, busyTimeoutMs);
 }
 
 /**

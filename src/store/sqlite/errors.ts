@@ -3,7 +3,7 @@
  * Result codes: https://sqlite.org/rescode.html
  */
 import { AIMemoError, DatabaseUnavailableError } from '../../errors';
-import { unwrapDriverError } from '../driver-error';
+import { unwrapDriverError, withoutUserData } from '../driver-error';
 
 /** Codes that mean "this database cannot be used right now", not "this query is wrong". */
 const UNAVAILABLE = new Set([
@@ -18,10 +18,13 @@ const UNAVAILABLE = new Set([
   'SQLITE_AUTH',
 ]);
 
-/** Maps a driver error; anything unknown comes back unchanged (unwrapped from Drizzle's wrapper). */
+/**
+ * Maps a driver error; anything unknown comes back with its class and code,
+ * unwrapped from Drizzle's wrapper and without user data (see `driver-error.ts`).
+ */
 export function mapSQLiteError(error: unknown, where: string): unknown {
-  if (error instanceof AIMemoError) return error;
-  const cause = unwrapDriverError(error);
+  if (error instanceof AIMemoError) return withoutUserData(error);
+  const cause = withoutUserData(unwrapDriverError(error));
   const code = (cause as { code?: unknown })?.code;
   const primary = typeof code === 'string' ? /^SQLITE_[A-Z]+/.exec(code)?.[0] : undefined; // SQLITE_IOERR_WRITE -> SQLITE_IOERR
   if (primary && UNAVAILABLE.has(primary)) {

@@ -13,9 +13,9 @@ import type { Statement } from 'better-sqlite3';
 import { sql } from 'drizzle-orm';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { MEMORIES_FTS, namespaceToken } from '../../../drizzle/sqlite';
+import { DatabaseUnavailableError, StoreClosedError } from '../../errors';
 import { appliedSqliteVersion, migrateSqlite } from '../../migrate/sqlite';
 import type { SchemaStatus } from '../../migrate/schema-version';
-import { DatabaseUnavailableError } from '../../errors';
 import { toFts5 } from '../../search/fts5';
 import type { QueryNode } from '../../search/query';
 import type { DocKey } from '../../search/top-k';
@@ -24,7 +24,7 @@ import { IndexCache, NO_INDEXES, parseIndexName, type IndexedPaths, type Metadat
 import type { NamespaceRange } from '../../namespaces/codec';
 import { newestFirst } from '../order';
 import type { Anchor, ApplyPatch, CountParams, DeleteParams, KeyedMemory, MemoryFilter, MemoryRepository, OptimizeParams, OptimizeStep, PageAcrossParams, PageParams, TracedStatement } from '../repository';
-import { openSQLite, sqliteFile, type SQLiteConnection, type SQLiteSource } from './connect';
+import { openSQLite, sqliteFile, useWal, type SQLiteConnection, type SQLiteSource } from './connect';
 import { filterSql, LIVE } from './filters';
 import { COLUMNS, toMemory, type MemoryRow } from './rows';
 import { SQLiteSearchIndex, type SqlRunner } from './search-index';
@@ -148,7 +148,14 @@ export class SQLiteRepository implements MemoryRepository {
   }
 
   private get db(): BetterSQLite3Database {
-    return this.#db!;
+    if (!this.#db) throw new StoreClosedError('SQLiteStore');
+    return this.#db;
+  }
+
+  /** The open handle; StoreClosedError (never a TypeError) once closed. */
+  private get client(): SQLiteConnection['client'] {
+    if (!this.#conn) throw new StoreClosedError('SQLiteStore');
+    return this.#conn.client;
   }
 
   async init(): Promise<SchemaStatus> {
@@ -163,6 +170,7 @@ export class SQLiteRepository implements MemoryRepository {
     let status: SchemaStatus;
     try {
       status = migrateSqlite(conn.client, this.options.autoMigrate && !this.readonly);
+      if (!this.readonly) useWal(conn, this.options.busyTimeoutMs); // only once the file is known to be AIMemo's
     } catch (error) {
       if (conn.owned) conn.client.close();
       throw error;
@@ -184,7 +192,8 @@ export class SQLiteRepository implements MemoryRepository {
 
   /** The search index; `init()` has made it. */
   get index(): SQLiteSearchIndex {
-    return this.#index!;
+    if (!this.#index) throw new StoreClosedError('SQLiteStore');
+    return this.#index;
   }
 
   async indexQueued(onBatch?: (done: number) => void): Promise<number> {
@@ -193,15 +202,16 @@ export class SQLiteRepository implements MemoryRepository {
 
   /** Runs `fn` in an IMMEDIATE transaction, or in a savepoint of the one open. */
   private write<T>(fn: () => T): T {
-    const tx = this.connection.client.transaction(fn);
-    return this.connection.client.inTransaction ? tx() : tx.immediate();
+    const client = this.client;
+    const tx = client.transaction(fn);
+    return client.inTransaction ? tx() : tx.immediate();
   }
 
   /** The prepared statement for `text`, prepared on first use. */
   private statement(text: string): Statement {
     let statement = this.#statements.get(text);
     if (!statement) {
-      statement = this.connection.client.prepare(text);
+      statement = this.client.prepare(text);
       if (this.#statements.size >= STATEMENT_CACHE) this.#statements.delete(this.#statements.keys().next().value!);
       this.#statements.set(text, statement);
     }
@@ -220,7 +230,7 @@ export class SQLiteRepository implements MemoryRepository {
 
   /** Newest applied migration's `created_at`, or null. */
   async schemaVersion(): Promise<number | null> {
-    return appliedSqliteVersion(this.connection.client);
+    return appliedSqliteVersion(this.client);
   }
 
   /**
@@ -462,11 +472,11 @@ export class SQLiteRepository implements MemoryRepository {
     const exists = this.readIndexes().some((i) => i.name === name);
     if (!exists) {
       const value = typedValue('metadata', type === 'number' ? 'number' : 'text', `'${jsonPath(path)}'`); // keys of [A-Za-z0-9_-] only
-      this.connection.client.exec(`CREATE INDEX IF NOT EXISTS "${name}" ON memories (namespace, ${value})`);
+      this.client.exec(`CREATE INDEX IF NOT EXISTS "${name}" ON memories (namespace, ${value})`);
       // Statistics of the new index, samples included (sqlite_stat4): without them SQLite took the index for a
       // range holding most of a namespace (200 ms at 1,000,000 memories, where walking the newest rows takes
       // 0.2 ms); PRAGMA optimize's approximate analysis does not take samples.
-      this.connection.client.exec(`ANALYZE "${name}"`);
+      this.client.exec(`ANALYZE "${name}"`);
     }
     this.#indexes.invalidate(); // statements prepared before are planned again by SQLite (the schema changed)
     return !exists;
@@ -474,7 +484,7 @@ export class SQLiteRepository implements MemoryRepository {
 
   async dropMetadataIndex(name: string): Promise<boolean> {
     const exists = this.readIndexes().some((i) => i.name === name);
-    if (exists) this.connection.client.exec(`DROP INDEX IF EXISTS "${name}"`);
+    if (exists) this.client.exec(`DROP INDEX IF EXISTS "${name}"`);
     this.#indexes.invalidate();
     return exists;
   }
@@ -487,7 +497,7 @@ export class SQLiteRepository implements MemoryRepository {
    * readers never wait (WAL), writers wait at most the busy timeout.
    */
   async optimize(params: OptimizeParams): Promise<OptimizeStep[]> {
-    const client = this.connection.client;
+    const client = this.client;
     const steps: OptimizeStep[] = [];
     const timed = (step: string, fn: () => Record<string, number> | void): void => {
       const started = performance.now();

@@ -4,6 +4,7 @@ import { deleteManySuite } from './delete-many';
 import { errorsSuite } from './errors';
 import { expirySuite } from './expiry';
 import { filtersSuite } from './filters';
+import { limitsSuite } from './limits';
 import { listSuite } from './list';
 import { namespacesSuite } from './namespaces';
 import { pagesSuite } from './pages';
@@ -35,6 +36,7 @@ export function describeMemoryStore(harness: StoreHarness): void {
   updateSuite(harness);
   deleteManySuite(harness);
   expirySuite(harness);
+  limitsSuite(harness);
 }
 
 export type { StoreHarness } from '../harness';

@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { leakedSecrets } from '../../helpers/leaks';
 import { uniqueNamespace } from '../../helpers/temp';
 import type { StoreHarness } from '../harness';
 import { useStore } from './use-store';
@@ -32,6 +33,40 @@ export function transactionsSuite(h: StoreHarness): void {
       // and the store keeps working
       await store().save({ id: 'after', namespace: ns, content: 'after the failure' });
       expect(await store().count(ns)).toBe(2);
+    });
+
+    withPoison('leaves nothing behind when the database refuses the last row of a batch larger than one statement (12,000 rows)', async () => {
+      const poison = await h.poison!(store());
+      const ns = uniqueNamespace('tx-big');
+      await store().save({ id: 'existing', namespace: ns, content: 'was here before' });
+      // Reversed ids: the store sorts them (one lock order for every writer); the poisoned row sorts last.
+      const batch = [
+        { id: 'zz-bad', namespace: ns, content: poison },
+        ...Array.from({ length: 12_000 }, (_, i) => ({ id: `row${String(12_000 - i).padStart(5, '0')}`, namespace: ns, content: `secret row ${i} of a failing batch` })),
+        { id: 'existing', namespace: ns, content: 'would replace the old one' },
+      ];
+      const error = await store().saveMany(batch).catch((e: unknown) => e);
+      expect(error).toMatchObject({ message: expect.stringMatching(/poisoned row/) });
+      expect(await store().count(ns)).toBe(1);
+      expect((await store().get('existing', ns))?.content).toBe('was here before');
+      const many = await store().saveMany(batch.slice(1));
+      expect(many).toHaveLength(12_001);
+      expect(await store().count(ns)).toBe(12_001);
+    }, 120_000);
+
+    withPoison('lets no user data out with the error: no content, no bound parameters, anywhere on the cause chain', async () => {
+      const poison = await h.poison!(store());
+      const ns = uniqueNamespace('tx-leak');
+      const secrets = ['hunter2-in-content', 'hunter2-in-metadata', 'hunter2-in-a-tag'];
+      const rows = [
+        { namespace: ns, content: 'hunter2-in-content', metadata: { token: 'hunter2-in-metadata' }, tags: ['hunter2-in-a-tag'] },
+        { namespace: ns, content: poison },
+      ];
+      const error = await store().saveMany(rows).catch((e: unknown) => e);
+      expect(error).toMatchObject({ message: expect.stringMatching(/poisoned row/) });
+      expect(leakedSecrets(error, [...secrets, poison.slice(0, 20)])).toEqual([]);
+      const single = await store().save({ namespace: ns, content: poison }).catch((e: unknown) => e);
+      expect(leakedSecrets(single, [poison.slice(0, 20)])).toEqual([]);
     });
 
     it('validates every item before writing any', async () => {
