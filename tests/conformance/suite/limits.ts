@@ -109,8 +109,14 @@ export function limitsSuite(h: StoreHarness): void {
           const optimize = (s as { optimize?: (o: unknown) => Promise<unknown> }).optimize;
           return optimize ? optimize.call(s, bad) : 'absent';
         }],
+        ['listPage', (s, bad) => s.listPage(bad as never)],
+        ['deleteMany', (s, bad) => s.deleteMany(bad as never)],
+        ['getAllNamespaces', (s, bad) => s.getAllNamespaces(bad as never)],
+        // count's argument is a namespace or options: a string is a namespace, any other non-object a bad namespace
+        ['count', (s, bad) => (typeof bad === 'string' ? Promise.resolve('absent') : s.count(bad as never))],
       ];
-      const cases = calls.flatMap(([method, call]) => BAD_OPTIONS.map(([what, bad, field]) => [method, what, call, bad, field] as const));
+      const fieldOf = (method: string, field: string) => (method === 'count' && field === 'options' ? 'namespace' : field);
+      const cases = calls.flatMap(([method, call]) => BAD_OPTIONS.map(([what, bad, field]) => [method, what, call, bad, fieldOf(method, field)] as const));
       it.each(cases)('%s refuses options that are %s', async (_method, _what, call, bad, field) => {
         const outcome = await call(store(), bad).then(
           (value) => value,
@@ -125,6 +131,16 @@ export function limitsSuite(h: StoreHarness): void {
         expect(await store().search('apple', undefined)).toEqual(expect.any(Array));
         expect((await store().search('apple', {})).length).toBeGreaterThan(0); // the default namespace has the texts too
         expect(await store().list()).toEqual(expect.any(Array));
+        expect((await store().listPage()).memories).toEqual(expect.any(Array));
+        expect(await store().count()).toEqual(expect.any(Number));
+        expect(await store().count({})).toBe(await store().count());
+        expect(await store().getAllNamespaces({})).toEqual(expect.any(Array));
+      });
+
+      it('deleteMany with a refused option deletes nothing', async () => {
+        const before = await store().count(ns);
+        await expect(store().deleteMany({ namespace: ns, ids: ['a'], namesapce: 'victim' } as never)).rejects.toThrow(ValidationError);
+        expect(await store().count(ns)).toBe(before);
       });
     });
 
