@@ -134,14 +134,30 @@ export interface ScoringIndex<K extends DocKey> {
   lookup(namespace: string, words: LookupWord[]): Promise<IndexLookup>;
   /** Each stream's postings in weight order to its depth: what is kept, what bounds the rest. */
   read(namespace: string, request: ReadRequest): Promise<ReadResult<K>>;
-  /** The facts scoring needs of these memories; missing ones, and (if the dialect likes) ones that do not match, left out. */
-  docs(namespace: string, keys: K[], terms: string[], query: QueryNode, filter: MemoryFilter): Promise<IndexedDoc<K>[]>;
+  /**
+   * The facts scoring needs of these memories; missing ones, and (if the
+   * dialect likes) ones that do not match, left out. `matched`: the keys came
+   * from {@link matches}, so the query need not be tested again.
+   */
+  docs(namespace: string, keys: K[], terms: string[], query: QueryNode, filter: MemoryFilter, matched?: boolean): Promise<IndexedDoc<K>[]>;
   /**
    * The newest memories matching the query and filter, leaving out `exclude`:
    * the ones no scored word reaches (a prefix's completions beyond the
    * scored ones), which score 0.
    */
   recent(namespace: string, query: QueryNode, filter: MemoryFilter, exclude: K[], limit: number): Promise<IndexedDoc<K>[]>;
+  /**
+   * Memories matching the query, found by the full-text index, at most
+   * `limit` of them, in no order; the filter may be left to {@link docs}.
+   */
+  matches(namespace: string, query: QueryNode, filter: MemoryFilter, limit: number): Promise<K[]>;
+  /**
+   * The most matches of a phrase query worth fetching as a set that
+   * candidates are checked against before their facts are read: where
+   * {@link docs} tests a phrase at a high cost per memory (SQLite: FTS5
+   * seeks every word's doclist per memory). {@link PHRASE_WHOLE} or less: no set.
+   */
+  readonly phraseSet: number;
 }
 
 /** A prefix is scored through at most this many of its completions (its most frequent ones). */
@@ -149,6 +165,15 @@ export const PREFIX_EXPANSIONS = 64;
 
 /** A required word held by at most this many memories is read whole; so is a query whose words hold at most this many postings in all. */
 export const EXHAUSTIVE = 2048;
+
+/**
+ * A query with a phrase first asks the full-text index for its matches: when
+ * at most this many, they are the candidates, scored whole. Postings cannot
+ * tell a phrase, so the threshold algorithm would read (and reject) every
+ * memory holding its words in another order: 130 statements, half a second,
+ * for a phrase of two common words at 1,000,000 memories.
+ */
+export const PHRASE_WHOLE = 512;
 
 /** First depth of the threshold algorithm's reads (twice as deep each round): postings are cheap to read, facts are not. */
 const FIRST_DEPTH = 512;
@@ -299,6 +324,23 @@ export async function topK<K extends DocKey>(
     for (const u of units) if (u.required && (rarest < 0 || df[u.terms[0]] < df[rarest])) rarest = u.terms[0];
     if (rarest >= 0 && df[rarest] > EXHAUSTIVE) rarest = -1;
     const all = df.reduce((a, b) => a + b, 0) <= EXHAUSTIVE;
+    /** With a phrase: every match of the query, when not too many to fetch (candidates outside it cannot match). */
+    let only: Set<K> | undefined;
+    if (hasPhrase(prepared.query)) {
+      const found = await index.matches(namespace, prepared.query, filter, Math.max(PHRASE_WHOLE, index.phraseSet) + 1);
+      if (found.length > PHRASE_WHOLE && found.length <= index.phraseSet) only = new Set(found);
+      else if (found.length <= PHRASE_WHOLE) {
+        // Every match is known: score them all (the order of `found` does not matter: hits are sorted).
+        for (let i = 0; i < found.length; i += PHRASE_WHOLE) {
+          for (const doc of await index.docs(namespace, found.slice(i, i + PHRASE_WHOLE), terms, prepared.query, filter, true)) {
+            if (doc.match) hits.push({ key: doc.key, score: prepared.score(doc.tf, doc.dl), ts: doc.ts, seq: doc.seq, memory: doc.memory });
+          }
+        }
+        hits.sort(compareHits);
+        if (hits.length > k) hits.length = k;
+        return hits;
+      }
+    }
     let depth = FIRST_DEPTH;
     for (;;) {
       const streams = terms.map((term, t) => ({ term, depth: all || t === rarest || df[t] <= depth ? Infinity : depth }));
@@ -314,6 +356,7 @@ export async function topK<K extends DocKey>(
       const candidates: { key: K; upper: number; lower: number }[] = [];
       for (const [key, m] of met) {
         if (checked.has(key) || (rarest >= 0 && m.tf[rarest] < 0)) continue; // with a rarest word read whole, a memory without it cannot match
+        if (only && !only.has(key)) continue; // not a match of the phrase
         candidates.push({ key, upper: upperBound(prepared, m, edge), lower: upperBound(prepared, m, NONE) });
       }
       // Best bound first; but while fewer than k are scored, the k surest (best exact part) first: they set the floor.
@@ -330,7 +373,7 @@ export async function topK<K extends DocKey>(
         if (j === i) break;
         const keys = candidates.slice(i, j).map((c) => c.key);
         for (const key of keys) checked.add(key);
-        for (const doc of await index.docs(namespace, keys, terms, prepared.query, filter)) {
+        for (const doc of await index.docs(namespace, keys, terms, prepared.query, filter, only !== undefined)) {
           if (doc.match) hits.push({ key: doc.key, score: prepared.score(doc.tf, doc.dl), ts: doc.ts, seq: doc.seq, memory: doc.memory });
         }
         hits.sort(compareHits);
@@ -349,6 +392,21 @@ export async function topK<K extends DocKey>(
     for (const doc of await index.recent(namespace, prepared.query, filter, [...checked], k - hits.length)) hits.push({ key: doc.key, score: 0, ts: doc.ts, seq: doc.seq, memory: doc.memory });
   }
   return hits;
+}
+
+/** Whether the query holds a phrase (outside a NOT: what a match must contain). */
+function hasPhrase(node: QueryNode): boolean {
+  switch (node.kind) {
+    case 'phrase':
+      return true;
+    case 'term':
+      return false;
+    case 'not':
+      return hasPhrase(node.positive);
+    case 'and':
+    case 'or':
+      return node.children.some(hasPhrase);
+  }
 }
 
 /**

@@ -92,7 +92,12 @@ const QUERIES: { text: string; options?: SearchOptions }[] = [
   { text: `${VOCABULARY[30]} ${VOCABULARY[31]}` },
   { text: `${VOCABULARY[2000]} OR ${VOCABULARY[2500]} OR ${VOCABULARY[0]}` },
   { text: 'running OR paint' },
+  // Phrases: two of the commonest words (over 512 matches at 10,000 memories: the engine checks candidates against
+  // FTS5's set of matches), fewer matches (scored whole), and a reversed order (the words together, rarely in it)
   { text: `"${VOCABULARY[0]} ${VOCABULARY[1]}"` },
+  { text: `"${VOCABULARY[2]} ${VOCABULARY[3]}"` },
+  { text: `"${VOCABULARY[1]} ${VOCABULARY[0]}"` },
+  { text: `"${VOCABULARY[0]} ${VOCABULARY[1]}"`, options: { tags: ['red'] } },
   { text: `${VOCABULARY[4].slice(0, 4)}*` },
   { text: `${VOCABULARY[0]} OR ${VOCABULARY[1]}`, options: { tags: ['red', 'blue'] } },
   { text: `${VOCABULARY[6]} OR ${VOCABULARY[7]} OR ${VOCABULARY[8]} OR ${VOCABULARY[9]}`, options: { tags: ['green'] } },

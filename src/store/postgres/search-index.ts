@@ -46,6 +46,9 @@ const toDoc = (terms: string[], r: DocRow): IndexedDoc<string> => {
 };
 
 export class PostgresSearchIndex implements ScoringIndex<string> {
+  /** No phrase set: docs() tests the query on each row it reads anyway (`@@`, positions in the tsvector). */
+  readonly phraseSet = 0;
+
   constructor(private readonly execute: (query: SQL) => Promise<unknown>) {}
 
   /** Indexes up to `limit` queued rows (of one namespace, or of any); returns how many. */
@@ -196,6 +199,16 @@ export class PostgresSearchIndex implements ScoringIndex<string> {
           FROM unnest(m.search_vector) u) f`),
     );
     return rows.map((r) => toDoc(terms, r));
+  }
+
+  async matches(namespace: string, query: QueryNode, filter: MemoryFilter, limit: number): Promise<string[]> {
+    const rows = rowsOf<{ id: string }>(
+      await this.execute(sql`
+        SELECT m.id FROM aimemo.memories m
+        WHERE m.namespace = ${namespace} AND m.search_vector @@ to_tsquery('english'::regconfig, ${toTsquery(query)})${filterSql(filter)}
+        LIMIT ${limit}`),
+    );
+    return rows.map((r) => r.id);
   }
 
   async recent(namespace: string, query: QueryNode, filter: MemoryFilter, exclude: string[], limit: number): Promise<IndexedDoc<string>[]> {
