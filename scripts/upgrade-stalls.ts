@@ -6,6 +6,8 @@
  *   --backend postgres   postgres, sqlite or both (default both; PostgreSQL needs AIMEMO_TEST_PG_URL)
  *   --transactional      PostgreSQL: also run every upgrade as drizzle-kit migrate (and aimemo 0.1.0) did,
  *                        all migrations in one transaction, for comparison
+ *   --from v0.1.0        only upgrades from these starting points (a comma-separated list of release names,
+ *                        e.g. v0.1.0, or journal tags, e.g. 'journal 0002_fts5-namespace'); default: every one
  *
  * Each PostgreSQL run uses a database of its own on the server (created and
  * dropped); SQLite files go under the system temp dir. How it measures:
@@ -32,18 +34,25 @@ async function main(): Promise<void> {
   const rows = parseRows(option('--rows') ?? '10k');
   const backend = option('--backend') ?? 'both';
   const modes: StallReport['mode'][] = args.includes('--transactional') ? ['transaction', 'online'] : ['online'];
+  const from = option('--from')?.split(',').map((x) => x.trim());
+  const starting = <T extends { name: string }>(releases: T[]): T[] => {
+    if (!from) return releases;
+    const unknown = from.filter((f) => !releases.some((r) => r.name === f));
+    if (unknown.length) throw new Error(`--from: no starting point named ${unknown.join(', ')}; known: ${releases.map((r) => r.name).join(', ')}`);
+    return releases.filter((r) => from.includes(r.name));
+  };
   const tmp = tempDir('upgrade-stalls');
   const reports: StallReport[] = [];
   try {
     if (backend !== 'postgres') {
-      for (const release of earlierReleases('sqlite', tmp.file('sqlite')).releases) {
+      for (const release of starting(earlierReleases('sqlite', tmp.file('sqlite')).releases)) {
         console.error(`sqlite: from ${release.name}, ${rows} rows…`);
         reports.push(await measureSqlite(tmp.file(`${release.name.replace(/\W+/g, '_')}.db`), release, rows));
       }
     }
     if (backend !== 'sqlite') {
       if (!PG_URL) throw new Error('PostgreSQL: set AIMEMO_TEST_PG_URL (each run creates and drops a database there), or pass --backend sqlite');
-      for (const release of earlierReleases('postgres', tmp.file('pg')).releases) {
+      for (const release of starting(earlierReleases('postgres', tmp.file('pg')).releases)) {
         for (const mode of modes) {
           console.error(`postgres: from ${release.name}, ${rows} rows, ${mode}…`);
           const db = await createTestDatabase('stalls');
