@@ -6,9 +6,12 @@
  *   database (or a PGlite instance): the store runs on the app's connection,
  *   cannot count its pool, and never closes it.
  *
- * The drivers are optional peer dependencies, loaded only when used, so an
- * app on SQLite alone needs neither.
+ * The drivers are optional and loaded only when used, so an app on SQLite
+ * alone needs neither: PGlite an optional peer dependency, postgres.js (3.x)
+ * checked where it is loaded ({@link checkPostgresVersion}).
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { is } from 'drizzle-orm';
 import { PgDatabase } from 'drizzle-orm/pg-core';
 import type postgresType from 'postgres';
@@ -62,6 +65,37 @@ function load<T>(name: string, what: string): T {
   } catch (error) {
     throw new AIMemoError('UNSUPPORTED', `${what} needs the package '${name.split('/')[0]}': npm install ${name.startsWith('@') ? name.split('/').slice(0, 2).join('/') : name.split('/')[0]}`, { cause: error });
   }
+}
+
+/**
+ * The postgres.js release a store on a URL needs: 3.4 or a later 3.x. Version 4
+ * is another library (ESM only, a new pool and protocol layer) that this
+ * release does not drive. `postgres` is not a peer dependency on purpose:
+ * next to drizzle-orm's optional peer `postgres >=3`, npm resolved our range
+ * against the newest release (4.x) and refused to install an app that uses
+ * SQLite only (ERESOLVE). So the version is checked here, where it is used.
+ */
+export function checkPostgresVersion(version: string | undefined): void {
+  if (version === undefined) return; // not found on disk (a bundle): the driver's own errors will tell
+  const m = /^(\d+)\.(\d+)\./.exec(version);
+  if (m && Number(m[1]) === 3 && Number(m[2]) >= 4) return;
+  throw new AIMemoError('UNSUPPORTED', `PostgresStore with a URL needs the package 'postgres' 3.x (3.4 or later); found ${version}: npm install postgres@3`);
+}
+
+/** The installed postgres.js version, read from its package.json next to what `require` resolves; undefined if not found. */
+function installedPostgresVersion(): string | undefined {
+  try {
+    let dir = path.dirname(require.resolve('postgres'));
+    for (let i = 0; i < 4; i++, dir = path.dirname(dir)) {
+      const file = path.join(dir, 'package.json');
+      if (!fs.existsSync(file)) continue;
+      const manifest = JSON.parse(fs.readFileSync(file, 'utf8')) as { name?: string; version?: string };
+      if (manifest.name === 'postgres') return manifest.version;
+    }
+  } catch {
+    // not resolvable as a file (bundled): nothing to check
+  }
+  return undefined;
 }
 
 /** Where a URL points, for messages: never the password. */
@@ -140,6 +174,7 @@ function withDeadline<T>(work: Promise<T>, ms: number, onTimeout: () => void): P
  * statements (`session.ts`), never as startup parameters.
  */
 export function ownedPool(url: string, options: PoolOptions): PostgresConnection {
+  checkPostgresVersion(installedPostgresVersion());
   const postgres = load<typeof postgresType>('postgres', 'PostgresStore with a URL');
   const { drizzle } = load<typeof import('drizzle-orm/postgres-js')>('drizzle-orm/postgres-js', 'PostgresStore with a URL');
   const settings = { pooler: options.pooler, statementTimeout: options.statementTimeout };
