@@ -2,9 +2,10 @@
  * Expression indexes an app declares on a metadata path it filters by range
  * often (`{ priority: { $gte: 2 } }`), through `SqlStore.createMetadataIndex`.
  *
- * One index per path and type, over `(namespace, <the value at the path>)`,
- * partial: only rows whose value there is of that type (a number, or a
- * string). Its name says what it indexes (`memories_meta_number_priority`),
+ * One index per path and type, over `(namespace, <the value at the path>)`
+ * where the value is that typed value (a number, or a string) and NULL for
+ * every other row: not a partial index, so the planner matches it to the
+ * very expression a range compiles to. Its name says what it indexes (`memories_meta_number_priority`),
  * so the stores find their indexes in the catalog (no table of their own that
  * an app's drizzle-kit could see) and each dialect compiles a range on that
  * path to the exact expression the index was built on.

@@ -2,7 +2,7 @@
  * "Forgetting means gone" (issue 13.7): after a memory is deleted, purged or
  * rewritten, its words are not readable anywhere the engine lets us clean.
  *
- * SQLite: FTS5 `secure-delete` (migration 0004_fts5-secure-delete) removes the
+ * SQLite: FTS5 `secure-delete` (migration 0005_fts5-secure-delete) removes the
  * words from the index's segments at once, and `PRAGMA secure_delete` (set on
  * connections the store opens) zeroes the freed row; after a WAL checkpoint
  * (`optimize()` runs one) the text is in neither the file nor the log.
