@@ -330,11 +330,9 @@ export async function topK<K extends DocKey>(
       const found = await index.matches(namespace, prepared.query, filter, Math.max(PHRASE_WHOLE, index.phraseSet) + 1);
       if (found.length > PHRASE_WHOLE && found.length <= index.phraseSet) only = new Set(found);
       else if (found.length <= PHRASE_WHOLE) {
-        // Every match is known: score them all (the order of `found` does not matter: hits are sorted).
-        for (let i = 0; i < found.length; i += PHRASE_WHOLE) {
-          for (const doc of await index.docs(namespace, found.slice(i, i + PHRASE_WHOLE), terms, prepared.query, filter, true)) {
-            if (doc.match) hits.push({ key: doc.key, score: prepared.score(doc.tf, doc.dl), ts: doc.ts, seq: doc.seq, memory: doc.memory });
-          }
+        // Every match is known (at most PHRASE_WHOLE): score them all in one read; hits are sorted below.
+        for (const doc of await index.docs(namespace, found, terms, prepared.query, filter, true)) {
+          if (doc.match) hits.push({ key: doc.key, score: prepared.score(doc.tf, doc.dl), ts: doc.ts, seq: doc.seq, memory: doc.memory });
         }
         hits.sort(compareHits);
         if (hits.length > k) hits.length = k;
